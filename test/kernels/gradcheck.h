@@ -61,4 +61,28 @@ inline double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
+inline std::vector<double> to_double(const std::vector<float>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+inline std::vector<double> scaled(const std::vector<double>& v, double s) {
+  std::vector<double> r(v);
+  for (auto& x : r) x *= s;
+  return r;
+}
+
+// CHECK that a is within |a - b| <= atol + rtol*|b| of b, elementwise, naming what failed.
+inline void check_close(const char* what, const std::vector<double>& a,
+                        const std::vector<double>& b, double atol, double rtol) {
+  INFO(what);
+  CHECK(tolerance_ratio(a, b, atol, rtol) <= 1.0);
+}
+
+// Tolerances, one per purpose (DESIGN.md: one formula per dtype):
+// fp32 kernel vs the same kernel in fp64, on O(1) random inputs.
+constexpr double kF32Atol = 1e-5, kF32Rtol = 1e-5;
+// fp64 results that should agree up to rounding (a second accumulation, a literal worked out
+// by hand to 10 digits).
+constexpr double kF64Atol = 1e-9, kF64Rtol = 1e-9;
+
 }  // namespace gptcu::test

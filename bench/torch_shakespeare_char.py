@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""PyTorch (CPU) baseline of nanoGPT's shakespeare_char CPU recipe, byte-level.
+
+This is the reference run that gptcu's C++ trainer is compared against (wall
+time, training tokens/s, final validation loss). It trains exactly the same
+model and recipe as gptcu:
+
+  data       byte-level tokens (id = UTF-8 byte 0..255, id 256 = <|endoftext|>,
+             unused here); vocab 257 padded to 384 for wte / LM head, the loss
+             only looks at the first 257 logits. First 90% of tokens = train,
+             last 10% = validation (no shuffling).
+  model      GPT-2 as in nanoGPT's model.py with bias=True: n_layer 4, n_head 4,
+             n_embd 128, block_size 64, dropout 0, pre-LayerNorm (eps 1e-5),
+             learned position embeddings, tanh GELU, causal SDPA attention,
+             LM head tied to wte, GPT-2 init (std 0.02, zero biases, residual
+             projections std 0.02/sqrt(2*n_layer)).
+  training   batch 12 x block 64, 2000 steps, AdamW(lr 1e-3, betas (0.9, 0.99),
+             eps 1e-8, weight decay 0.1 on 2-D weights only), linear warm-up
+             lr*(step+1)/100 for 100 steps, cosine decay to 1e-4 at max_steps,
+             grad-norm clipping 1.0, no gradient accumulation. Random windows
+             from the train split with a seeded generator.
+  eval       every 250 steps and at the end: mean loss over --eval-steps random
+             validation batches (same batches at every eval). Eval time is
+             excluded from train_seconds / tokens_per_s, included in wall_seconds.
+
+Run (from the repository root):
+
+  pip install -r bench/requirements.txt
+  python3 bench/torch_shakespeare_char.py                 # full recipe, all cores
+  python3 bench/torch_shakespeare_char.py --max-steps 100 --eval-steps 20   # smoke test
+  python3 bench/torch_shakespeare_char.py --threads 2 --json bench/results/torch.json
+
+It prints a progress line every 50 steps and, at the end, one line
+`RESULT {json}` with framework, torch version, threads, steps, tokens_per_step,
+train_seconds, wall_seconds, tokens_per_s, val_loss and train_loss (mean of the
+last 50 steps).
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATA = os.path.normpath(
+    os.path.join(REPO_ROOT, "..", "shared", "data", "pretrain", "tinyshakespeare.txt"))
+
+VOCAB_SIZE = 257          # 256 bytes + <|endoftext|>
+PADDED_VOCAB = 384        # rounded up to a multiple of 128
+
+
+# --------------------------------------------------------------------------
+# Model: nanoGPT's GPT-2 (bias=True, dropout=0)
+# --------------------------------------------------------------------------
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        assert n_embd % n_head == 0
+        self.n_head = n_head
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=True)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=True)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        hs = C // self.n_head
+        q = q.view(B, T, self.n_head, hs).transpose(1, 2)
+        k = k.view(B, T, self.n_head, hs).transpose(1, 2)
+        v = v.view(B, T, self.n_head, hs).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.c_proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, n_embd):
+        super().__init__()
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=True)
+        self.gelu = nn.GELU(approximate="tanh")
+        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=True)
+
+    def forward(self, x):
+        return self.c_proj(self.gelu(self.c_fc(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
+        self.attn = CausalSelfAttention(n_embd, n_head)
+        self.ln_2 = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
+        self.mlp = MLP(n_embd)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, n_layer, n_head, n_embd, block_size, vocab_size, padded_vocab):
+        super().__init__()
+        self.block_size = block_size
+        self.vocab_size = vocab_size
+        self.wte = nn.Embedding(padded_vocab, n_embd)
+        self.wpe = nn.Embedding(block_size, n_embd)
+        self.h = nn.ModuleList([Block(n_embd, n_head) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
+        self.lm_head = nn.Linear(n_embd, padded_vocab, bias=False)
+        self.lm_head.weight = self.wte.weight  # weight tying
+
+        # GPT-2 init: N(0, 0.02) for Linear/Embedding weights, zero biases,
+        # residual projections scaled by 1/sqrt(2*n_layer).
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
+
+    @staticmethod
+    def _init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def forward(self, idx, targets):
+        B, T = idx.shape
+        assert T <= self.block_size
+        pos = torch.arange(T, dtype=torch.long, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        x = self.ln_f(x)
+        logits = self.lm_head(x)[..., :self.vocab_size]   # drop padded vocab rows
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1))
+
+
+# --------------------------------------------------------------------------
+# Data, schedule, eval
+# --------------------------------------------------------------------------
+
+def load_bytes(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    data = torch.from_numpy(np.frombuffer(raw, dtype=np.uint8).astype(np.int64))
+    n_train = int(0.9 * len(data))
+    return data[:n_train], data[n_train:]
+
+
+def get_batch(data, batch_size, block_size, gen):
+    ix = torch.randint(len(data) - block_size, (batch_size,), generator=gen)
+    offs = ix[:, None] + torch.arange(block_size)[None, :]
+    return data[offs], data[offs + 1]
+
+
+def get_lr(step, lr, min_lr, warmup, decay_iters):
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    if step > decay_iters:
+        return min_lr
+    ratio = (step - warmup) / max(1, decay_iters - warmup)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
+
+
+@torch.no_grad()
+def evaluate(model, val_data, args):
+    model.eval()
+    gen = torch.Generator().manual_seed(args.seed + 1)   # same val batches every eval
+    total = 0.0
+    for _ in range(args.eval_steps):
+        x, y = get_batch(val_data, args.batch_size, args.block_size, gen)
+        total += model(x, y).item()
+    model.train()
+    return total / args.eval_steps
+
+
+def fmt_time(s):
+    s = int(round(s))
+    return f"{s // 60}m{s % 60:02d}s"
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--max-steps", type=int, default=2000)
+    ap.add_argument("--batch-size", type=int, default=12)
+    ap.add_argument("--block-size", type=int, default=64)
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-embd", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--min-lr", type=float, default=1e-4)
+    ap.add_argument("--warmup-steps", type=int, default=100)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument("--eval-interval", type=int, default=250)
+    ap.add_argument("--eval-steps", type=int, default=200)
+    ap.add_argument("--log-interval", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--json", default=None, help="also write the RESULT json to this file")
+    args = ap.parse_args()
+
+    wall_t0 = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    train_data, val_data = load_bytes(args.data)
+    model = GPT(args.n_layer, args.n_head, args.n_embd, args.block_size, VOCAB_SIZE, PADDED_VOCAB)
+    n_params = sum(p.numel() for p in model.parameters())
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay},
+         {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr, betas=(0.9, 0.99), eps=1e-8)
+
+    tokens_per_step = args.batch_size * args.block_size
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, params {n_params:,} "
+          f"(incl. padded wte), train tokens {len(train_data):,}, val tokens {len(val_data):,}, "
+          f"tokens/step {tokens_per_step}", flush=True)
+
+    gen = torch.Generator().manual_seed(args.seed)
+    losses = []
+    train_seconds = 0.0
+    val_loss = float("nan")
+    interval_t, interval_steps = 0.0, 0
+
+    model.train()
+    for step in range(args.max_steps):
+        t0 = time.perf_counter()
+        lr = get_lr(step, args.lr, args.min_lr, args.warmup_steps, args.max_steps)
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        x, y = get_batch(train_data, args.batch_size, args.block_size, gen)
+        loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if args.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+        optimizer.step()
+        loss_val = loss.item()
+        dt = time.perf_counter() - t0
+        train_seconds += dt
+        interval_t += dt
+        interval_steps += 1
+        losses.append(loss_val)
+
+        done = step + 1
+        if done % args.log_interval == 0 or done == args.max_steps:
+            tps = interval_steps * tokens_per_step / interval_t
+            eta = (args.max_steps - done) * (train_seconds / done)
+            print(f"step {done:5d}/{args.max_steps} | loss {loss_val:.4f} | lr {lr:.2e} | "
+                  f"{tps:8.0f} tok/s | ETA {fmt_time(eta)} (train only)", flush=True)
+            interval_t, interval_steps = 0.0, 0
+
+        if done % args.eval_interval == 0 or done == args.max_steps:
+            te = time.perf_counter()
+            val_loss = evaluate(model, val_data, args)
+            print(f"eval  step {done:5d} | val_loss {val_loss:.4f} | "
+                  f"{time.perf_counter() - te:.1f}s", flush=True)
+
+    wall_seconds = time.perf_counter() - wall_t0
+    tail = losses[-50:]
+    result = {
+        "framework": "pytorch",
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "steps": args.max_steps,
+        "tokens_per_step": tokens_per_step,
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(wall_seconds, 3),
+        "tokens_per_s": round(args.max_steps * tokens_per_step / train_seconds, 1),
+        "val_loss": round(val_loss, 4),
+        "train_loss": round(sum(tail) / len(tail), 4),
+        "eval_steps": args.eval_steps,
+        "seed": args.seed,
+        "params": n_params,
+    }
+    line = json.dumps(result)
+    print("RESULT " + line, flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(line + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+// cli/commands.h: one function per subcommand, registering its options and callback.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace gptcu::cli {
+void register_pretrain(CLI::App& app);
+void register_sample(CLI::App& app);
+}  // namespace gptcu::cli

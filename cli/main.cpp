@@ -1,0 +1,42 @@
+// cli/main.cpp: the `gptcu` command.
+//
+//   gptcu pretrain --config configs/shakespeare_char.yaml [--set train.lr=1e-3 ...] [--resume] [--stop-after N]
+//   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--seed S]
+//   gptcu version
+//
+// Every user mistake (bad config, missing file, bad data) ends as one line "error: ..." on
+// stderr and exit code 1; a bug as "internal error: ..." and exit code 2; out of memory as
+// exit code 3. Nothing here aborts or prints a stack trace.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <new>
+
+#include "cli/commands.h"
+#include "core/check.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gptcu: train GPT models from scratch in C++/CUDA (pretrain, sample)", "gptcu"};
+  app.require_subcommand(1);
+  gptcu::cli::register_pretrain(app);
+  gptcu::cli::register_sample(app);
+  app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const gptcu::UserError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (try a smaller train.batch_size or model)\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,59 @@
+// core/ops/cross_entropy.cpp: fused softmax + cross-entropy with an ignore index and a
+// per-token loss mask (see kernels/cpu/cross_entropy.cpp).
+#include "core/ops.h"
+#include "core/ops/dispatch.h"
+
+namespace gptcu::ops {
+
+Tensor cross_entropy_per_token(const Tensor& logits, const Tensor& targets, int vocab_size) {
+  detail::op_device("cross_entropy", {&logits, &targets});
+  const int Vp = (int)logits.size(-1);
+  const int N = (int)(logits.numel() / Vp);
+  GPTCU_CHECK(targets.numel() == N, "cross_entropy: ", N, " rows of logits ", logits.str(), " vs targets ", targets.str());
+  GPTCU_CHECK(vocab_size > 0 && vocab_size <= Vp, "cross_entropy: vocab_size ", vocab_size, " vs logits ", logits.str());
+  const int32_t* tgt = targets.data<int32_t>();
+  for (int i = 0; i < N; i++)
+    GPTCU_CHECK(tgt[i] < vocab_size, "cross_entropy: target id ", tgt[i], " >= vocab size ", vocab_size);
+  Tensor losses = Tensor::empty(targets.shape());
+  cpu::cross_entropy_forward(losses.data<float>(), logits.data<float>(), tgt, N, vocab_size, Vp);
+  if (autograd::needs_grad({&logits})) {
+    autograd::record(losses, [=]() {
+      cpu::cross_entropy_backward(detail::grad_ptr(logits), losses.grad().data<float>(),
+                                  logits.data<float>(), targets.data<int32_t>(), N, vocab_size, Vp);
+    });
+  }
+  return losses;
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int vocab_size, const Tensor& mask) {
+  Tensor losses = cross_entropy_per_token(logits, targets, vocab_size);
+  const int64_t N = losses.numel();
+  if (mask.defined()) check_shape(mask, targets.shape(), "cross_entropy mask");
+  // Weighted mean over the counted tokens. The weights are fixed (no gradient into the mask).
+  const int32_t* tgt = targets.data<int32_t>();
+  const float* m = mask.defined() ? mask.data<float>() : nullptr;
+  Tensor weights = Tensor::empty(targets.shape());
+  float* w = weights.data<float>();
+  double count = 0;
+  for (int64_t i = 0; i < N; i++) {
+    w[i] = tgt[i] < 0 ? 0.0f : (m ? m[i] : 1.0f);
+    count += w[i];
+  }
+  GPTCU_CHECK(count > 0, "cross_entropy: no token is counted (all targets ignored or masked)");
+  const float inv = (float)(1.0 / count);
+  const float* l = losses.data<float>();
+  double total = 0;
+  for (int64_t i = 0; i < N; i++) total += (double)w[i] * l[i];
+  Tensor out = Tensor::full({1}, (float)(total * inv));
+  if (autograd::needs_grad({&losses})) {
+    autograd::record(out, [=]() {
+      const float g = out.grad().data<float>()[0] * inv;
+      float* dl = detail::grad_ptr(losses);
+      const float* ww = weights.data<float>();
+      for (int64_t i = 0; i < N; i++) dl[i] += g * ww[i];
+    });
+  }
+  return out;
+}
+
+}  // namespace gptcu::ops

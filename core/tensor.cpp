@@ -1,0 +1,152 @@
+// core/tensor.cpp: Tensor storage, factories and views.
+#include "core/tensor.h"
+
+#include <cstring>
+#include <sstream>
+
+#include "core/allocator.h"
+
+namespace gptcu {
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); i++) os << (i ? ", " : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+Storage::Storage(size_t bytes_, Device device_) : bytes(bytes_), device(device_) {
+  ptr = device_alloc(device, bytes);
+}
+Storage::~Storage() { device_free(device, ptr, bytes); }
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape) GPTCU_CHECK(d >= 0, "negative dimension in ", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>((size_t)shape_numel(shape) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return Tensor(impl);
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.zero();
+  return t;
+}
+
+Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  Tensor t = empty(shape, DType::f32, device);
+  t.fill(value);
+  return t;
+}
+
+Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& shape) {
+  GPTCU_CHECK((int64_t)v.size() == shape_numel(shape), v.size(), " values for shape ", shape_str(shape));
+  Tensor t = empty(shape, DType::f32);
+  std::memcpy(t.raw(), v.data(), v.size() * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::from_vector(const std::vector<int32_t>& v, const Shape& shape) {
+  GPTCU_CHECK((int64_t)v.size() == shape_numel(shape), v.size(), " values for shape ", shape_str(shape));
+  Tensor t = empty(shape, DType::i32);
+  std::memcpy(t.raw(), v.data(), v.size() * sizeof(int32_t));
+  return t;
+}
+
+int64_t Tensor::size(int d) const {
+  const int n = dim();
+  if (d < 0) d += n;
+  GPTCU_CHECK(d >= 0 && d < n, "dimension ", d, " of ", str());
+  return impl().shape[d];
+}
+
+std::string Tensor::str() const {
+  if (!defined()) return "undefined";
+  return std::string(dtype_name(dtype())) + shape_str(shape()) + " " + device().str();
+}
+
+float Tensor::item() const {
+  GPTCU_CHECK(numel() == 1 && device().is_cpu(), "item() of ", str());
+  return *data<float>();
+}
+
+std::vector<float> Tensor::to_vector() const {
+  GPTCU_CHECK(device().is_cpu(), "to_vector() of ", str());
+  const float* p = data<float>();
+  return std::vector<float>(p, p + numel());
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape(), dtype(), device());
+  t.copy_from(*this);
+  return t;
+}
+
+void Tensor::copy_from(const Tensor& src) {
+  GPTCU_CHECK(src.shape() == shape() && src.dtype() == dtype(), "copy ", src.str(), " into ", str());
+  GPTCU_CHECK(device().is_cpu() && src.device().is_cpu(), "CPU copy only: ", str());
+  std::memmove(raw(), src.raw(), nbytes());
+}
+
+void Tensor::fill(float value) {
+  float* p = data<float>();
+  GPTCU_CHECK(device().is_cpu(), "fill on ", str());
+  for (int64_t i = 0, n = numel(); i < n; i++) p[i] = value;
+}
+
+void Tensor::zero() {
+  GPTCU_CHECK(device().is_cpu(), "zero on ", str());
+  std::memset(raw(), 0, nbytes());
+}
+
+Tensor Tensor::view(const Shape& shape) const {
+  GPTCU_CHECK(shape_numel(shape) == numel(), "view ", str(), " as ", shape_str(shape));
+  auto impl2 = std::make_shared<TensorImpl>(impl());
+  impl2->shape = shape;
+  impl2->requires_grad = false;
+  impl2->grad.reset();
+  return Tensor(impl2);
+}
+
+Tensor Tensor::slice0(int64_t begin, int64_t end) const {
+  GPTCU_CHECK(dim() >= 1 && 0 <= begin && begin <= end && end <= size(0), "slice0(", begin, ", ", end, ") of ", str());
+  auto impl2 = std::make_shared<TensorImpl>(impl());
+  const int64_t row = numel() / std::max<int64_t>(size(0), 1);
+  impl2->offset += (size_t)(begin * row) * dtype_size(dtype());
+  impl2->shape[0] = end - begin;
+  impl2->requires_grad = false;
+  impl2->grad.reset();
+  return Tensor(impl2);
+}
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  impl().requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::grad_or_zeros() {
+  TensorImpl& t = impl();
+  if (!t.grad) t.grad = Tensor::zeros(t.shape, t.dtype, device()).impl_;
+  return Tensor(t.grad);
+}
+
+Tensor Tensor::detach() const { return view(shape()); }
+
+void check_shape(const Tensor& t, const Shape& expected, const char* what) {
+  GPTCU_CHECK(t.shape() == expected, what, ": expected shape ", shape_str(expected), ", got ", t.str());
+}
+
+void check_same_device(const Tensor& a, const Tensor& b, const char* what) {
+  GPTCU_CHECK(a.device() == b.device(), what, ": tensors on ", a.device().str(), " and ", b.device().str());
+}
+
+}  // namespace gptcu

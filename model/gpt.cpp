@@ -1,0 +1,148 @@
+// model/gpt.cpp: GPT-2 parameters, initialisation and forward pass.
+#include "model/gpt.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/ops.h"
+#include "core/rng.h"
+
+namespace gptcu {
+
+std::string GPTConfig::str() const {
+  std::ostringstream os;
+  os << "n_layer=" << n_layer << " n_head=" << n_head << " n_embd=" << n_embd
+     << " block_size=" << block_size << " vocab_size=" << vocab_size;
+  return os.str();
+}
+
+namespace {
+// The parameter list in Hugging Face order: (name, shape, decay, init std, init value).
+struct ParamSpec {
+  std::string name;
+  Shape shape;
+  bool decay;
+  float std;
+  float value;
+};
+
+std::vector<ParamSpec> param_specs(const GPTConfig& c) {
+  GPTCU_USER_CHECK(c.n_layer > 0 && c.n_head > 0 && c.n_embd > 0 && c.block_size > 0 && c.vocab_size > 0,
+                   "model sizes must be positive: ", c.str());
+  GPTCU_USER_CHECK(c.n_embd % c.n_head == 0, "model.n_embd (", c.n_embd, ") must be divisible by model.n_head (", c.n_head, ")");
+  const int64_t C = c.n_embd, Vp = c.padded_vocab_size();
+  const float std = 0.02f, proj_std = 0.02f / std::sqrt(2.0f * (float)c.n_layer);
+  std::vector<ParamSpec> s;
+  s.push_back({"transformer.wte.weight", {Vp, C}, true, std, 0});
+  s.push_back({"transformer.wpe.weight", {c.block_size, C}, true, std, 0});
+  for (int l = 0; l < c.n_layer; l++) {
+    const std::string h = "transformer.h." + std::to_string(l) + ".";
+    s.push_back({h + "ln_1.weight", {C}, false, 0, 1});
+    s.push_back({h + "ln_1.bias", {C}, false, 0, 0});
+    s.push_back({h + "attn.c_attn.weight", {C, 3 * C}, true, std, 0});
+    s.push_back({h + "attn.c_attn.bias", {3 * C}, false, 0, 0});
+    s.push_back({h + "attn.c_proj.weight", {C, C}, true, proj_std, 0});
+    s.push_back({h + "attn.c_proj.bias", {C}, false, 0, 0});
+    s.push_back({h + "ln_2.weight", {C}, false, 0, 1});
+    s.push_back({h + "ln_2.bias", {C}, false, 0, 0});
+    s.push_back({h + "mlp.c_fc.weight", {C, 4 * C}, true, std, 0});
+    s.push_back({h + "mlp.c_fc.bias", {4 * C}, false, 0, 0});
+    s.push_back({h + "mlp.c_proj.weight", {4 * C, C}, true, proj_std, 0});
+    s.push_back({h + "mlp.c_proj.bias", {C}, false, 0, 0});
+  }
+  s.push_back({"transformer.ln_f.weight", {C}, false, 0, 1});
+  s.push_back({"transformer.ln_f.bias", {C}, false, 0, 0});
+  return s;
+}
+}  // namespace
+
+GPT::GPT(const GPTConfig& config) : config_(config) {
+  const auto specs = param_specs(config);
+  int64_t total = 0;
+  for (const auto& s : specs) total += shape_numel(s.shape);
+  flat_params_ = Tensor::zeros({total});
+  flat_grads_ = Tensor::zeros({total});
+  int64_t offset = 0;
+  for (const auto& s : specs) {
+    const int64_t n = shape_numel(s.shape);
+    Tensor value = flat_params_.slice0(offset, offset + n).view(s.shape);
+    value.set_requires_grad(true);
+    // The gradient is a view into the flat gradient buffer: backward accumulates there.
+    value.impl().grad = flat_grads_.slice0(offset, offset + n).view(s.shape).impl_ptr();
+    params_.push_back({s.name, value, s.decay, s.std, s.value});
+    offset += n;
+  }
+  wte_ = p("transformer.wte.weight");
+  wpe_ = p("transformer.wpe.weight");
+  ln_f_w_ = p("transformer.ln_f.weight");
+  ln_f_b_ = p("transformer.ln_f.bias");
+  for (int l = 0; l < config.n_layer; l++) {
+    const std::string h = "transformer.h." + std::to_string(l) + ".";
+    layers_.push_back(Layer{p(h + "ln_1.weight"), p(h + "ln_1.bias"), p(h + "attn.c_attn.weight"),
+                            p(h + "attn.c_attn.bias"), p(h + "attn.c_proj.weight"), p(h + "attn.c_proj.bias"),
+                            p(h + "ln_2.weight"), p(h + "ln_2.bias"), p(h + "mlp.c_fc.weight"),
+                            p(h + "mlp.c_fc.bias"), p(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias")});
+  }
+}
+
+Parameter& GPT::parameter(const std::string& name) {
+  for (auto& prm : params_)
+    if (prm.name == name) return prm;
+  throw Error("GPT has no parameter '" + name + "'");
+}
+
+Tensor GPT::p(const std::string& name) const { return const_cast<GPT*>(this)->parameter(name).value; }
+
+int64_t GPT::count_parameters(const GPTConfig& config) {
+  int64_t total = 0;
+  for (const auto& s : param_specs(config)) total += shape_numel(s.shape);
+  return total - (int64_t)(config.padded_vocab_size() - config.vocab_size) * config.n_embd;
+}
+
+int64_t GPT::num_parameters() const { return count_parameters(config_); }
+
+void GPT::init_weights(uint64_t seed) {
+  for (size_t i = 0; i < params_.size(); i++) {
+    Parameter& prm = params_[i];
+    float* x = prm.value.data<float>();
+    const int64_t n = prm.value.numel();
+    if (prm.init_std > 0) {
+      Rng rng(seed, /*stream=*/1000 + i);
+      rng.fill_normal(x, n, 0.0f, prm.init_std);
+    } else {
+      for (int64_t j = 0; j < n; j++) x[j] = prm.init_value;
+    }
+  }
+  // padded vocabulary rows: zero, forever (no gradient reaches them)
+  const int64_t C = config_.n_embd;
+  float* wte = wte_.data<float>();
+  for (int64_t j = (int64_t)config_.vocab_size * C; j < wte_.numel(); j++) wte[j] = 0.0f;
+}
+
+Tensor GPT::hidden_states(const Tensor& tokens) {
+  GPTCU_CHECK(tokens.dim() == 2, "GPT: tokens must be (B, T), got ", tokens.str());
+  GPTCU_USER_CHECK(tokens.size(1) <= config_.block_size, "sequence of ", tokens.size(1),
+                   " tokens is longer than the model's context (block_size ", config_.block_size, ")");
+  Tensor x = ops::embedding(tokens, wte_, wpe_);  // (B, T, C)
+  for (const Layer& L : layers_) {
+    Tensor h = ops::layernorm(x, L.ln_1_w, L.ln_1_b);            // (B, T, C)
+    Tensor qkv = ops::linear(h, L.c_attn_w, L.c_attn_b);         // (B, T, 3C)
+    Tensor a = ops::attention(qkv, config_.n_head);              // (B, T, C)
+    x = ops::add(x, ops::linear(a, L.attn_proj_w, L.attn_proj_b));
+    h = ops::layernorm(x, L.ln_2_w, L.ln_2_b);
+    h = ops::gelu(ops::linear(h, L.c_fc_w, L.c_fc_b));           // (B, T, 4C)
+    x = ops::add(x, ops::linear(h, L.mlp_proj_w, L.mlp_proj_b)); // (B, T, C)
+  }
+  return ops::layernorm(x, ln_f_w_, ln_f_b_);
+}
+
+Tensor GPT::forward(const Tensor& tokens) {
+  // tied LM head: logits (B, T, Vp) = h @ wte^T
+  return ops::linear(hidden_states(tokens), wte_, Tensor(), ops::WeightLayout::out_in);
+}
+
+Tensor GPT::loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask) {
+  return ops::cross_entropy(forward(tokens), targets, config_.vocab_size, mask);
+}
+
+}  // namespace gptcu

@@ -1,0 +1,88 @@
+// model/gpt.h: the GPT-2 model built from core ops.
+//
+//   tokens (B, T) -> wte + wpe -> n_layer x [ x += attn(ln_1(x)); x += mlp(ln_2(x)) ]
+//                 -> ln_f -> logits (B, T, Vp) = x @ wte^T   (tied embeddings)
+//
+// Pre-LayerNorm, learned positions, tanh-GELU MLP (4C), causal attention, no dropout.
+// Parameters carry Hugging Face GPT2LMHeadModel's names and layouts (Conv1D weights are
+// (in, out)), so they round-trip through safetensors (model/weights.h). The vocabulary is
+// padded to a multiple of 128 (Vp) for fast matmuls; the padded rows of wte stay zero and
+// the loss never sees them.
+//
+// All parameters live in one flat f32 buffer and their gradients in another, so that the
+// optimizer, gradient clipping and (later) all-reduce see one contiguous array.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace gptcu {
+
+struct GPTConfig {
+  int n_layer = 12;
+  int n_head = 12;
+  int n_embd = 768;
+  int block_size = 1024;
+  int vocab_size = 50257;
+  int padded_vocab_size() const { return (vocab_size + 127) / 128 * 128; }
+  bool operator==(const GPTConfig&) const = default;
+  std::string str() const;  // "n_layer=4 n_head=4 n_embd=128 block_size=64 vocab_size=257"
+};
+
+struct Parameter {
+  std::string name;   // Hugging Face name, e.g. "transformer.h.0.attn.c_attn.weight"
+  Tensor value;       // a view into GPT's flat parameter buffer
+  bool weight_decay;  // true for 2-D weights (matmuls, embeddings), false for biases and LayerNorm
+  float init_std;     // normal(0, init_std); 0: constant init_value
+  float init_value;
+};
+
+class GPT {
+ public:
+  explicit GPT(const GPTConfig& config);
+
+  const GPTConfig& config() const { return config_; }
+  std::vector<Parameter>& parameters() { return params_; }
+  const std::vector<Parameter>& parameters() const { return params_; }
+  Parameter& parameter(const std::string& name);  // Error if absent
+  Tensor flat_parameters() const { return flat_params_; }
+  Tensor flat_gradients() const { return flat_grads_; }
+
+  // Parameter count as Hugging Face counts it (real vocabulary rows only).
+  int64_t num_parameters() const;
+  // The same from the shapes alone, without building a model.
+  static int64_t count_parameters(const GPTConfig& config);
+
+  // GPT-2 initialisation: N(0, 0.02), the residual projections (attn.c_proj, mlp.c_proj)
+  // N(0, 0.02/sqrt(2 n_layer)), biases 0, LayerNorm weights 1; padded vocab rows 0.
+  // Each parameter draws from its own RNG stream of `seed`, so init is order-independent.
+  void init_weights(uint64_t seed);
+
+  // tokens (B, T) i32 -> final hidden states (B, T, C), after ln_f
+  Tensor hidden_states(const Tensor& tokens);
+  // tokens (B, T) -> logits (B, T, Vp)
+  Tensor forward(const Tensor& tokens);
+  // mean next-token cross-entropy; targets (B, T) i32 (< 0: ignored), mask (B, T) f32 optional
+  Tensor loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask = {});
+
+  void zero_grad() { flat_grads_.zero(); }
+
+ private:
+  void add_param(const std::string& name, const Shape& shape, bool decay, float std, float value);
+  Tensor p(const std::string& name) const;
+
+  GPTConfig config_;
+  std::vector<Parameter> params_;
+  Tensor flat_params_, flat_grads_;
+  // per-layer parameter handles, looked up once
+  struct Layer {
+    Tensor ln_1_w, ln_1_b, c_attn_w, c_attn_b, attn_proj_w, attn_proj_b;
+    Tensor ln_2_w, ln_2_b, c_fc_w, c_fc_b, mlp_proj_w, mlp_proj_b;
+  };
+  std::vector<Layer> layers_;
+  Tensor wte_, wpe_, ln_f_w_, ln_f_b_;
+};
+
+}  // namespace gptcu

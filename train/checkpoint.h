@@ -1,0 +1,49 @@
+// train/checkpoint.h: training checkpoints, written atomically.
+//
+// A checkpoint is a directory RUN/checkpoints/step_00000100/ holding
+//   model.safetensors      the weights, Hugging Face GPT-2 names (model/weights.h)
+//   optimizer.safetensors  AdamW moments "exp_avg", "exp_avg_sq" (flat, parameter order)
+//   state.json             step, optimizer step count, seed, data position, last val loss
+//   config.yaml            the resolved run config
+// It is first written as RUN/checkpoints/.tmp-step_00000100-PID/, every file fsync'ed, then
+// renamed into place (rename(2) is atomic): a run killed mid-write leaves only a .tmp-
+// directory behind, which loaders ignore and the next save removes. So the newest
+// step_* directory is always complete.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "model/gpt.h"
+#include "train/adamw.h"
+#include "train/config.h"
+
+namespace gptcu {
+
+struct TrainerState {
+  int64_t step = 0;          // optimizer steps completed
+  uint64_t train_batches = 0;  // micro-batches consumed: the data position
+  double last_val_loss = -1;   // < 0: none yet
+};
+
+// Writes the checkpoint for state.step under run_dir and keeps only the newest `keep`
+// (0: all). Returns the checkpoint's path.
+std::string save_checkpoint(const std::string& run_dir, const GPT& model, const AdamW& opt,
+                            const TrainerState& state, const Config& config, int keep);
+
+// The newest complete checkpoint: `path` may be a checkpoint directory itself, a run directory
+// or its checkpoints/ folder. Returns "" if there is none; UserError if path does not exist.
+std::string find_latest_checkpoint(const std::string& path);
+
+// The config stored in a checkpoint (UserError if the directory is not a checkpoint).
+Config checkpoint_config(const std::string& checkpoint_dir);
+
+// Loads weights (and, if given, optimizer moments and trainer state). UserError if the
+// checkpoint's model differs from `model`'s (naming both).
+void load_checkpoint(const std::string& checkpoint_dir, GPT& model, AdamW* opt, TrainerState* state);
+
+// Removes leftovers of interrupted writes (.tmp-* directories) under run_dir/checkpoints.
+void remove_partial_checkpoints(const std::string& run_dir);
+
+GPTConfig gpt_config(const ModelConfig& m, int vocab_size);
+
+}  // namespace gptcu

@@ -1,0 +1,89 @@
+// train/config.h: the run configuration, nanoGPT style.
+//
+// A typed struct with defaults in code, overridden by a YAML file, overridden by `--set`
+// strings from the command line, then checked by validate_config() and printed in full
+// (dump_config) at start-up:
+//
+//   Config c = load_config("configs/toy.yaml", {"model.n_layer=4", "train.lr=1e-3"});
+//   std::cout << dump_config(c);
+//
+// The YAML file mirrors the structs: top-level `device`, and maps `model`, `data`, `train`,
+// `run`. Every key is listed once, in the field table in config.cpp; adding a key is one
+// member below plus one line there. Mistakes (unknown key, wrong type, bad YAML, missing
+// file) are gptcu::UserError with the key, file and line, e.g.
+//   unknown config key 'model.n_layers' at configs/x.yaml:3 (did you mean 'model.n_layer'?)
+//   config model.n_layer at configs/x.yaml:3: expected an integer, got 'four'
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gptcu {
+
+struct ModelConfig {
+  int n_layer = 12;
+  int n_head = 12;
+  int n_embd = 768;
+  int block_size = 1024;
+  int vocab_size = 0;  // 0: taken from the tokenizer
+};
+
+struct DataConfig {
+  std::string path;
+  std::string tokenizer = "byte";
+  double val_fraction = 0.1;
+};
+
+struct TrainConfig {
+  int batch_size = 8;
+  int grad_accum_steps = 1;
+  int max_steps = 1000;
+  double lr = 6e-4;
+  double min_lr = 6e-5;
+  int warmup_steps = 100;
+  int lr_decay_steps = 0;              // 0: max_steps
+  std::string lr_schedule = "cosine";  // cosine | linear | constant
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double grad_clip = 1.0;  // 0: off
+  int eval_every = 250;    // 0: only at the end
+  int eval_steps = 20;
+  int checkpoint_every = 0;  // 0: only at the end
+  int keep_checkpoints = 3;
+  int log_every = 10;
+  int64_t seed = 1337;
+};
+
+struct RunConfig {
+  std::string dir = "runs/default";
+};
+
+struct Config {
+  std::string device = "cpu";
+  ModelConfig model;
+  DataConfig data;
+  TrainConfig train;
+  RunConfig run;
+};
+
+// Defaults <- YAML file (if path is non-empty) <- overrides ("model.n_layer=4", "train.lr=1e-3",
+// "device=cpu"; each value parsed as a YAML scalar). Then validate_config().
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The same from YAML text; source_name is used in error messages in place of a file path.
+Config parse_config(const std::string& yaml_text, const std::string& source_name,
+                    const std::vector<std::string>& overrides = {});
+
+// YAML with every key, as nested maps; parse_config(dump_config(c)) gives back c exactly.
+std::string dump_config(const Config& c);
+
+// Semantic checks (positive sizes, n_embd % n_head == 0, lr >= min_lr >= 0, known schedule,
+// tokenizer and device, ...); a UserError naming the offending key.
+void validate_config(const Config& c);
+
+// Every dotted key, in table order (for help text and completion).
+std::vector<std::string> config_keys();
+
+}  // namespace gptcu

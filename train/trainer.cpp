@@ -1,0 +1,173 @@
+// train/trainer.cpp: the trainer loop (see train/trainer.h).
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/autograd.h"
+#include "train/adamw.h"
+#include "train/checkpoint.h"
+#include "train/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace gptcu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string format_duration(double s) {
+  char buf[32];
+  const long t = (long)std::lround(std::max(0.0, s));
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  return buf;
+}
+
+// Keeps metrics.jsonl lines with step <= last_step (used on resume, so a step that is
+// re-run after a crash is not logged twice).
+void truncate_metrics(const fs::path& path, int64_t last_step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).value("step", (int64_t)0) <= last_step) kept += line + "\n";
+    } catch (const nlohmann::json::exception&) {
+      // a torn last line from a killed run: drop it
+    }
+  }
+  in.close();
+  std::ofstream(path, std::ios::trunc) << kept;
+}
+
+double evaluate(Objective& objective, int steps) {
+  autograd::NoGradGuard no_grad;
+  double total = 0;
+  for (int i = 0; i < steps; i++) total += objective.eval_loss((uint64_t)i);
+  return total / steps;
+}
+
+}  // namespace
+
+TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options) {
+  std::ostream& log = options.log ? *options.log : std::cout;
+  const TrainConfig& tc = config.train;
+  const fs::path run_dir(config.run.dir);
+  fs::create_directories(run_dir);
+
+  AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip});
+  LrSchedule schedule{tc.lr_schedule, tc.lr, tc.min_lr, tc.warmup_steps,
+                      tc.lr_decay_steps > 0 ? tc.lr_decay_steps : tc.max_steps};
+  TrainerState state;
+  std::string last_checkpoint;
+  remove_partial_checkpoints(run_dir.string());
+
+  if (options.resume) {
+    const std::string ckpt = find_latest_checkpoint(run_dir.string());
+    if (ckpt.empty()) {
+      log << "resume: no checkpoint in " << run_dir.string() << ", starting from step 0\n";
+    } else {
+      load_checkpoint(ckpt, model, &opt, &state);
+      last_checkpoint = ckpt;
+      log << "resume: continuing from " << ckpt << " (step " << state.step << ")\n";
+    }
+  }
+  const fs::path metrics_path = run_dir / "metrics.jsonl";
+  if (state.step == 0 && !options.resume) std::ofstream(metrics_path, std::ios::trunc);
+  truncate_metrics(metrics_path, state.step);
+  std::ofstream metrics(metrics_path, std::ios::app);
+  {
+    std::ofstream(run_dir / "config.yaml", std::ios::trunc) << dump_config(config);
+  }
+
+  TrainResult result;
+  const int64_t first_step = state.step;
+  const int64_t last_step = options.stop_after > 0 ? std::min<int64_t>(tc.max_steps, first_step + options.stop_after)
+                                                   : tc.max_steps;
+  double train_seconds = 0, ema_step_seconds = 0;
+  int64_t tokens_total = 0;
+  double last_loss = 0;
+
+  auto checkpoint = [&]() {
+    last_checkpoint = save_checkpoint(run_dir.string(), model, opt, state, config, tc.keep_checkpoints);
+    log << "checkpoint: " << last_checkpoint << "\n";
+  };
+
+  while (state.step < last_step) {
+    const int step = (int)state.step;  // 0-based index of the step being taken
+    const auto t0 = Clock::now();
+    const double lr = schedule.at(step);
+    model.zero_grad();
+    double loss_sum = 0;
+    int64_t step_tokens = 0;
+    for (int micro = 0; micro < tc.grad_accum_steps; micro++) {
+      int64_t tokens = 0;
+      Tensor loss = objective.train_loss(state.train_batches++, &tokens);
+      const float value = loss.item();
+      if (!std::isfinite(value)) {
+        autograd::clear_tape();
+        user_error("loss is ", value, " at step ", step + 1,
+                   "; stopping without saving. Last good checkpoint: ",
+                   last_checkpoint.empty() ? std::string("none") : last_checkpoint);
+      }
+      autograd::backward(loss, 1.0f / (float)tc.grad_accum_steps);
+      loss_sum += value;
+      step_tokens += tokens;
+    }
+    const double grad_norm = opt.step(lr);
+    state.step++;
+    last_loss = loss_sum / tc.grad_accum_steps;
+    const double dt = seconds_since(t0);
+    train_seconds += dt;
+    tokens_total += step_tokens;
+    ema_step_seconds = state.step == first_step + 1 ? dt : 0.9 * ema_step_seconds + 0.1 * dt;
+
+    nlohmann::json row = {{"step", state.step}, {"loss", last_loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                          {"tokens_per_s", step_tokens / dt}, {"time_s", train_seconds}};
+    const bool is_last = state.step == tc.max_steps;
+    if ((tc.eval_every > 0 && state.step % tc.eval_every == 0) || is_last) {
+      const auto te = Clock::now();
+      state.last_val_loss = evaluate(objective, tc.eval_steps);
+      row["val_loss"] = state.last_val_loss;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "step %lld | val loss %.4f | train loss %.4f | eval %.1fs\n",
+                    (long long)state.step, state.last_val_loss, last_loss, seconds_since(te));
+      log << buf;
+    }
+    metrics << row.dump() << "\n";
+    metrics.flush();
+
+    if (state.step % tc.log_every == 0 || state.step == first_step + 1 || is_last) {
+      const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "step %5lld/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.1f ms/step | ETA %s\n",
+                    (long long)state.step, tc.max_steps, last_loss, lr, grad_norm, step_tokens / dt, dt * 1e3,
+                    format_duration(eta).c_str());
+      log << buf << std::flush;
+    }
+    const bool stopping = state.step == last_step;
+    if ((tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping) checkpoint();
+  }
+
+  result.final_step = state.step;
+  result.final_train_loss = last_loss;
+  result.final_val_loss = state.last_val_loss;
+  result.train_seconds = train_seconds;
+  result.tokens_per_second = train_seconds > 0 ? tokens_total / train_seconds : 0;
+  result.last_checkpoint = last_checkpoint;
+  return result;
+}
+
+}  // namespace gptcu

@@ -1,0 +1,43 @@
+// train/trainer.h: the one trainer loop. An Objective supplies "given batch number k,
+// the loss"; the Trainer owns everything else: optimizer, LR schedule, gradient
+// accumulation, clipping, evaluation every N steps, checkpoints every N steps, resume,
+// the progress line and RUN/metrics.jsonl.
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "core/tensor.h"
+#include "model/gpt.h"
+#include "train/config.h"
+
+namespace gptcu {
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  // Loss of training micro-batch number `index` (with autograd recording); sets *tokens to the
+  // number of tokens processed (for throughput).
+  virtual Tensor train_loss(uint64_t index, int64_t* tokens) = 0;
+  // Loss of evaluation batch number `index` (called under NoGradGuard).
+  virtual double eval_loss(uint64_t index) = 0;
+};
+
+struct TrainOptions {
+  bool resume = false;   // continue from the newest checkpoint in run.dir (if any)
+  int stop_after = 0;    // > 0: stop after this many steps in this invocation (checkpointing first)
+  std::ostream* log = nullptr;  // progress lines (default std::cout)
+};
+
+struct TrainResult {
+  int64_t final_step = 0;
+  double final_train_loss = 0;
+  double final_val_loss = -1;
+  double train_seconds = 0;  // excluding evaluation and checkpoints
+  double tokens_per_second = 0;
+  std::string last_checkpoint;
+};
+
+TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options);
+
+}  // namespace gptcu
