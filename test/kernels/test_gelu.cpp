@@ -26,6 +26,18 @@ TEST_CASE("gelu forward and backward by hand", "[kernels][gelu]") {
   check_close("dgelu", dx, {2 * 0.5, 1.0829640838, -0.0829640838}, 1e-9, 0);
 }
 
+TEST_CASE("gelu at extreme inputs, float", "[kernels][gelu]") {
+  // far in the tails gelu(x) -> x * 1 (x >> 0) or x * 0 (x << 0), gelu' -> 1 or 0; no inf/NaN
+  // even where exp(-2u) overflows float (x = -100: -2u = 1.6 * (100 + 44715) > 88)
+  const std::vector<float> x = {-100, 100, -1e4f, 1e4f};
+  std::vector<float> y(4, -999), dx(4, 0);
+  const std::vector<float> dy(4, 1);
+  gelu_forward(y.data(), x.data(), 4);
+  gelu_backward(dx.data(), dy.data(), x.data(), 4);
+  check_close("gelu tails", to_double(y), {0, 100, 0, 1e4}, 1e-6, 1e-6);
+  check_close("dgelu tails", to_double(dx), {0, 1, 0, 1}, 1e-6, 1e-6);
+}
+
 TEST_CASE("gelu gradient matches fp64 central differences", "[kernels][gelu][grad]") {
   const int n = 23;
   auto x = randn(n, 1, 2.0);
