@@ -32,14 +32,22 @@ Run (from the repository root):
 
 It prints a progress line every 50 steps and, at the end, one line
 `RESULT {json}` with framework, torch version, threads, steps, tokens_per_step,
-train_seconds, wall_seconds, tokens_per_s, val_loss and train_loss (mean of the
-last 50 steps).
+train_seconds, wall_seconds, tokens_per_s, tokens_per_s_median_step (from the
+median step time; robust to other processes stealing cores), val_loss and
+train_loss (mean of the last 50 steps). wall_seconds starts after the imports
+(`import torch` itself takes ~2.5 s and is not counted; constructing AdamW
+lazily imports more of torch, ~1.6 s, which is counted).
+
+Timing note: with --threads equal to the core count, any other busy process
+makes torch's thread pool stall badly (10x slowdowns were seen on a 2-core box
+while a compiler ran), so benchmark on an otherwise idle machine.
 """
 
 import argparse
 import json
 import math
 import os
+import statistics
 import sys
 import time
 
@@ -237,6 +245,7 @@ def main():
 
     gen = torch.Generator().manual_seed(args.seed)
     losses = []
+    step_times = []
     train_seconds = 0.0
     val_loss = float("nan")
     interval_t, interval_steps = 0.0, 0
@@ -257,6 +266,7 @@ def main():
         loss_val = loss.item()
         dt = time.perf_counter() - t0
         train_seconds += dt
+        step_times.append(dt)
         interval_t += dt
         interval_steps += 1
         losses.append(loss_val)
@@ -286,6 +296,8 @@ def main():
         "train_seconds": round(train_seconds, 3),
         "wall_seconds": round(wall_seconds, 3),
         "tokens_per_s": round(args.max_steps * tokens_per_step / train_seconds, 1),
+        # robust to other processes stealing the cores now and then
+        "tokens_per_s_median_step": round(tokens_per_step / statistics.median(step_times), 1),
         "val_loss": round(val_loss, 4),
         "train_loss": round(sum(tail) / len(tail), 4),
         "eval_steps": args.eval_steps,

@@ -5,4 +5,5 @@
 namespace gptcu::cli {
 void register_pretrain(CLI::App& app);
 void register_sample(CLI::App& app);
+void register_data(CLI::App& app);
 }  // namespace gptcu::cli

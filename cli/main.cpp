@@ -17,14 +17,20 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"gptcu: train GPT models from scratch in C++/CUDA (pretrain, sample)", "gptcu"};
-  app.require_subcommand(1);
   gptcu::cli::register_pretrain(app);
   gptcu::cli::register_sample(app);
+  gptcu::cli::register_data(app);
   app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
   try {
     app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::cerr << "error: no command given (pretrain, sample, data, version; see gptcu --help)\n";
+      return 1;
+    }
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "error: " << e.what() << " (see gptcu --help)\n";
+    return 1;
   } catch (const gptcu::UserError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

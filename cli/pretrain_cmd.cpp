@@ -21,7 +21,7 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--set", args->sets, "override a config key: --set train.lr=1e-3 (repeatable)");
   cmd->add_flag("--resume", args->resume, "continue from the newest checkpoint in run.dir");
   cmd->add_option("--stop-after", args->stop_after, "stop after this many steps (writes a checkpoint), e.g. for preemptible jobs")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
   cmd->callback([args]() {
     const Config config = load_config(args->config, args->sets);
     TrainOptions options;

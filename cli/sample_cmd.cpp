@@ -18,9 +18,9 @@ void register_sample(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sample", "generate text from a checkpoint");
   cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint directory, or a run directory (its newest checkpoint)")->required();
   cmd->add_option("--prompt", args->prompt, "text to continue");
-  cmd->add_option("--max-new-tokens", args->opt.max_new_tokens, "tokens to generate")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", args->opt.temperature, "sampling temperature (0: greedy)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-k", args->opt.top_k, "sample among the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-new-tokens", args->opt.max_new_tokens, "tokens to generate")->check(CLI::Range(0, 1 << 30));
+  cmd->add_option("--temperature", args->opt.temperature, "sampling temperature (0: greedy)")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--top-k", args->opt.top_k, "sample among the k most likely tokens (0: all)")->check(CLI::Range(0, 1 << 30));
   cmd->add_option("--seed", args->opt.seed, "random seed");
   cmd->callback([args]() {
     const std::string ckpt = find_latest_checkpoint(args->checkpoint);

@@ -2,6 +2,7 @@
 #include "data/text_dataset.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 namespace gptcu {
 
 TextDataset::TextDataset(const std::string& path, double val_fraction, int block_size) : name_(path) {
+  GPTCU_USER_CHECK(!std::filesystem::is_directory(path), "data path '", path, "' is a directory, not a text file");
   std::ifstream in(path, std::ios::binary);
   GPTCU_USER_CHECK(in.good(), "data file '", path, "' cannot be opened: ", std::strerror(errno));
   std::ostringstream buf;

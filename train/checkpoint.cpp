@@ -132,7 +132,14 @@ std::string save_checkpoint(const std::string& run_dir, const GPT& model, const 
 
   if (keep > 0) {
     auto all = list_checkpoints(root);
-    for (size_t i = 0; i + (size_t)keep < all.size(); i++) fs::remove_all(all[i].second);
+    for (size_t i = 0; i + (size_t)keep < all.size(); i++) {
+      // rename first, so that a kill mid-delete leaves a .tmp- leftover (cleaned up by the
+      // next run), never a half-deleted step_* directory
+      const fs::path doomed = root / (".tmp-prune-" + all[i].second.filename().string());
+      fs::remove_all(doomed);
+      fs::rename(all[i].second, doomed);
+      fs::remove_all(doomed);
+    }
   }
   return final_dir.string();
 }

@@ -62,6 +62,7 @@ double evaluate(Objective& objective, int steps) {
 
 TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options) {
   std::ostream& log = options.log ? *options.log : std::cout;
+  const auto wall_start = Clock::now();
   const TrainConfig& tc = config.train;
   const fs::path run_dir(config.run.dir);
   fs::create_directories(run_dir);
@@ -167,6 +168,17 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   result.train_seconds = train_seconds;
   result.tokens_per_second = train_seconds > 0 ? tokens_total / train_seconds : 0;
   result.last_checkpoint = last_checkpoint;
+  // RUN/summary.json: what benchmarks and scripts read back
+  const nlohmann::json summary = {{"framework", "gptcu"},
+                                  {"steps", result.final_step},
+                                  {"first_step", first_step},
+                                  {"train_loss", result.final_train_loss},
+                                  {"val_loss", result.final_val_loss},
+                                  {"train_seconds", result.train_seconds},
+                                  {"wall_seconds", seconds_since(wall_start)},
+                                  {"tokens_per_s", result.tokens_per_second},
+                                  {"checkpoint", last_checkpoint}};
+  std::ofstream(run_dir / "summary.json", std::ios::trunc) << summary.dump(2) << "\n";
   return result;
 }
 

@@ -3,6 +3,7 @@
 # directories, gives the same (step, loss, val_loss) sequence and byte-identical weights;
 # a different seed gives a different sequence (so the comparison is not vacuous).
 #   bash test/cli/determinism.sh build/gptcu
+# shellcheck source=test/cli/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 

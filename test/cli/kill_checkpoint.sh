@@ -13,6 +13,7 @@
 # truncated model.safetensors next to a good checkpoint; sample and resume ignore it, and
 # the next run removes it.
 #   bash test/cli/kill_checkpoint.sh build/gptcu        (GPTCU_TEST_SEED=N to replay)
+# shellcheck source=test/cli/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 
@@ -29,7 +30,7 @@ EOF
 tiny_config cfg.yaml "$WORK/corpus.txt" "$WORK/run"
 max_steps=60
 sets=(--set model.n_layer=2 --set model.n_embd=128 --set model.block_size=32
-      --set train.max_steps=$max_steps --set train.eval_every=20 --set train.checkpoint_every=1)
+      --set "train.max_steps=$max_steps" --set train.eval_every=20 --set train.checkpoint_every=1)
 
 # check_checkpoints RUN WHAT: every step_* directory under RUN/checkpoints is complete.
 check_checkpoints() {
@@ -38,7 +39,13 @@ check_checkpoints() {
     [[ -e $d ]] || continue
     n=$((n + 1))
     for f in model.safetensors optimizer.safetensors state.json config.yaml; do
-      [[ -s $d/$f ]] || { ls -la "$d" >&2; fail "$2: $d has no (or an empty) $f"; }
+      if [[ ! -s $d/$f ]]; then
+        ls -la "$1"/checkpoints "$d" >&2
+        [[ "$d" != "$(ls -d "$1"/checkpoints/step_* | tail -1)" ]] &&
+          echo "hint: $d is not the newest checkpoint: a kill while an old checkpoint was being pruned" \
+            "(deleted in place, file by file) leaves it like this; renaming it to .tmp-* before deleting avoids it" >&2
+        fail "$2: $d has no (or an empty) $f"
+      fi
     done
     step=$(json_field "$d/state.json" step) || fail "$2: $d/state.json is not readable JSON"
     [[ "$(basename "$d")" == "$(printf 'step_%08d' "$step")" ]] || fail "$2: $d/state.json says step $step"

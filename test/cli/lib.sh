@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/cli/lib.sh: helpers shared by the end-to-end tests of the gptcu command.
 #
 # Source it from a test script that was run as `bash SCRIPT.sh /path/to/gptcu`:
@@ -21,7 +22,7 @@ cli_init() {
   else
     trap 'rm -rf "$WORK"' EXIT
   fi
-  cd "$WORK"
+  cd "$WORK" || exit 1
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
   echo "# $(basename "$0"): gptcu=$GPTCU work=$WORK"
 }

@@ -4,6 +4,7 @@
 # gradient accumulation, stopping between eval steps) have identical loss at every step,
 # identical val_loss entries, and byte-identical final weights.
 #   bash test/cli/resume.sh build/gptcu
+# shellcheck source=test/cli/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 
