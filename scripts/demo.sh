@@ -18,7 +18,8 @@ echo "== pretraining"
 build/gptcu pretrain --config configs/toy.yaml --set "run.dir=$run_dir" --set "data.path=$run_dir/addition.txt" "$@"
 echo "== sampling (greedy) from $run_dir"
 correct=0; total=0
-for prompt in "12+34=" "50+27=" "9+88=" "71+5=" "33+33=" "8+1=" "64+19=" "25+70="; do
+for prompt in "12+34=" "50+27=" "9+88=" "71+5=" "33+33=" "8+1=" "64+19=" "25+70=" \
+              "47+88=" "90+5=" "3+99=" "58+41=" "16+16=" "75+66=" "21+9=" "44+57="; do
   line=$(build/gptcu sample --checkpoint "$run_dir" --prompt "$prompt" --temperature 0 --max-new-tokens 6 | head -n 1)
   a=${prompt%%+*}; b=${prompt#*+}; b=${b%=}
   want="$prompt$((a + b))"
@@ -26,6 +27,6 @@ for prompt in "12+34=" "50+27=" "9+88=" "71+5=" "33+33=" "8+1=" "64+19=" "25+70=
   total=$((total + 1))
   printf '  %-12s (%s)\n' "$line" "$mark"
 done
-echo "== $correct/$total sums right after pretraining"
+echo "== $correct/$total sums right after pretraining (greedy; the corpus holds 20000 random sums of 10201 possible, so most prompts are seen)"
 echo "== free sampling"
 build/gptcu sample --checkpoint "$run_dir" --prompt "1" --max-new-tokens 60 --temperature 0.8 --seed 7
