@@ -2,66 +2,56 @@
 //
 //   qkv (B, T, 3C) = [q | k | v] along the last dimension (GPT-2 c_attn output);
 //   head h of q at (b, t) is qkv[b, t, h*hs : (h+1)*hs], of k at offset C, of v at offset 2C,
-//   hs = C / NH.
-//   att (B, NH, T, T): att[b, h, t, :] = softmax_{t2 <= t}(q_t . k_t2 / sqrt(hs)), zero above
-//   the diagonal; saved for the backward.
-//   out (B, T, C): out[b, t, h*hs : (h+1)*hs] = sum_{t2 <= t} att[b, h, t, t2] v_t2
+//   hs = C / NH. So for one (b, h), Q, K and V are (T, hs) matrices with row stride 3C, and
+//   the matmuls below read them in place through BLAS leading dimensions.
 //
-// Backward (+= into dqkv (B, T, 3C)), per (b, h) and query row t, with a = att[b, h, t, :]:
-//   datt[t2] = dout_t . v_t2                       dv_t2 += a[t2] dout_t
-//   dpre[t2] = a[t2] (datt[t2] - sum_j a[j] datt[j])   (softmax backward)
-//   dq_t += scale sum_t2 dpre[t2] k_t2             dk_t2 += scale dpre[t2] q_t
-// Each (b, h) is handled by one thread (heads own disjoint slices of dqkv), so the result is
-// deterministic.
+// Forward, per (b, h), with P = att[b, h] (T, T) saved for the backward:
+//   S = Q K^T / sqrt(hs);  P[t, :] = softmax(S[t, 0..t]), zero above the diagonal
+//   O = P V                 -> out[b, :, h*hs : (h+1)*hs]   (out (B, T, C))
+// Backward (+= into dqkv (B, T, 3C)), per (b, h):
+//   dV += P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) / sqrt(hs)   (softmax backward)
+//   dQ += dS K;    dK += dS^T Q
+// The full T x T products are computed (twice the causal FLOPs, but BLAS-fast; the masked
+// half of P is zero, so it contributes nothing). Each (b, h) is one OpenMP task writing its own
+// slices of out/dqkv, and BLAS runs single-threaded inside it: deterministic.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptcu::cpu {
 
 template <typename T>
 void attention_forward(T* out, T* att, const T* qkv, int B, int T_, int C, int NH) {
-  const int hs = C / NH;
-  const int64_t C3 = 3 * (int64_t)C;
+  const int hs = C / NH, ld = 3 * C;
   const T scale = T(1) / std::sqrt(T(hs));
-#pragma omp parallel for collapse(3) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; b++) {
     for (int h = 0; h < NH; h++) {
-      for (int t = 0; t < T_; t++) {
-        const T* q = qkv + ((int64_t)b * T_ + t) * C3 + h * hs;
-        T* a = att + (((int64_t)b * NH + h) * T_ + t) * T_;
-        // scores and their max over the visible keys t2 <= t
+      const T* q = qkv + (int64_t)b * T_ * ld + h * hs;
+      const T* k = q + C;
+      const T* v = q + 2 * C;
+      T* p = att + ((int64_t)b * NH + h) * T_ * T_;
+      gemm(false, true, T_, T_, hs, q, ld, k, ld, T(0), p, T_);  // S = Q K^T (T, T)
+      for (int t = 0; t < T_; t++) {  // scaled, causal, stable softmax of row t
+        T* row = p + (int64_t)t * T_;
         T maxv = -std::numeric_limits<T>::infinity();
-        for (int t2 = 0; t2 <= t; t2++) {
-          const T* k = qkv + ((int64_t)b * T_ + t2) * C3 + C + h * hs;
-          T s = 0;
-#pragma omp simd reduction(+ : s)  // a fixed vector order: fast and still deterministic
-          for (int i = 0; i < hs; i++) s += q[i] * k[i];
-          a[t2] = s * scale;
-          maxv = std::max(maxv, a[t2]);
-        }
-        // stable softmax over t2 <= t; zeros above the diagonal
+        for (int j = 0; j <= t; j++) maxv = std::max(maxv, row[j] * scale);
         T sum = 0;
-        for (int t2 = 0; t2 <= t; t2++) {
-          a[t2] = std::exp(a[t2] - maxv);
-          sum += a[t2];
+        for (int j = 0; j <= t; j++) {
+          row[j] = std::exp(row[j] * scale - maxv);
+          sum += row[j];
         }
         const T inv = T(1) / sum;
-        for (int t2 = 0; t2 <= t; t2++) a[t2] *= inv;
-        for (int t2 = t + 1; t2 < T_; t2++) a[t2] = 0;
-        // weighted sum of the values
-        T* o = out + ((int64_t)b * T_ + t) * C + h * hs;
-        std::fill(o, o + hs, T(0));
-        for (int t2 = 0; t2 <= t; t2++) {
-          const T* v = qkv + ((int64_t)b * T_ + t2) * C3 + 2 * C + h * hs;
-          const T w = a[t2];
-          for (int i = 0; i < hs; i++) o[i] += w * v[i];
-        }
+        for (int j = 0; j <= t; j++) row[j] *= inv;
+        std::fill(row + t + 1, row + T_, T(0));
       }
+      T* o = out + (int64_t)b * T_ * C + h * hs;
+      gemm(false, false, T_, hs, T_, p, T_, v, ld, T(0), o, C);  // O = P V (T, hs)
     }
   }
 }
@@ -70,56 +60,30 @@ template <typename T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, int B, int T_, int C,
                         int NH) {
   if (!dqkv) return;
-  const int hs = C / NH;
-  const int64_t C3 = 3 * (int64_t)C;
+  const int hs = C / NH, ld = 3 * C;
   const T scale = T(1) / std::sqrt(T(hs));
 #pragma omp parallel
   {
-    // per-thread scratch for one (b, h): dq, dk, dv (T, hs) each and datt (T)
-    std::vector<T> scratch(3 * (size_t)T_ * hs + T_);
+    std::vector<T> ds((size_t)T_ * T_);  // per-thread dP, then dS in place
 #pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {
       for (int h = 0; h < NH; h++) {
-        std::fill(scratch.begin(), scratch.end(), T(0));
-        T* dq = scratch.data();
-        T* dk = dq + (size_t)T_ * hs;
-        T* dv = dk + (size_t)T_ * hs;
-        T* datt = dv + (size_t)T_ * hs;
+        const int64_t off = (int64_t)b * T_ * ld + h * hs;
+        const T *q = qkv + off, *k = q + C, *v = q + 2 * C;
+        T *dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
+        const T* p = att + ((int64_t)b * NH + h) * T_ * T_;
+        const T* dy = dout + (int64_t)b * T_ * C + h * hs;
+        gemm(true, false, T_, hs, T_, p, T_, dy, C, T(1), dv, ld);          // dV += P^T dO
+        gemm(false, true, T_, T_, hs, dy, C, v, ld, T(0), ds.data(), T_);  // dP = dO V^T
         for (int t = 0; t < T_; t++) {
-          const T* a = att + (((int64_t)b * NH + h) * T_ + t) * T_;
-          const T* q = qkv + ((int64_t)b * T_ + t) * C3 + h * hs;
-          const T* dy = dout + ((int64_t)b * T_ + t) * C + h * hs;
-          // through the weighted sum of values
-          T a_dot_datt = 0;
-          for (int t2 = 0; t2 <= t; t2++) {
-            const T* v = qkv + ((int64_t)b * T_ + t2) * C3 + 2 * C + h * hs;
-            T d = 0;
-#pragma omp simd reduction(+ : d)
-            for (int i = 0; i < hs; i++) {
-              d += dy[i] * v[i];
-              dv[t2 * hs + i] += a[t2] * dy[i];
-            }
-            datt[t2] = d;
-            a_dot_datt += a[t2] * d;
-          }
-          // through the softmax and the scaled dot products
-          for (int t2 = 0; t2 <= t; t2++) {
-            const T* k = qkv + ((int64_t)b * T_ + t2) * C3 + C + h * hs;
-            const T dpre = a[t2] * (datt[t2] - a_dot_datt) * scale;
-            for (int i = 0; i < hs; i++) {
-              dq[t * hs + i] += dpre * k[i];
-              dk[t2 * hs + i] += dpre * q[i];
-            }
-          }
+          const T* prow = p + (int64_t)t * T_;
+          T* row = ds.data() + (int64_t)t * T_;
+          T dot = 0;
+          for (int j = 0; j <= t; j++) dot += prow[j] * row[j];
+          for (int j = 0; j < T_; j++) row[j] = prow[j] * (row[j] - dot) * scale;  // 0 above the diagonal
         }
-        for (int t = 0; t < T_; t++) {  // += into this head's slices of dqkv
-          T* d = dqkv + ((int64_t)b * T_ + t) * C3 + h * hs;
-          for (int i = 0; i < hs; i++) {
-            d[i] += dq[t * hs + i];
-            d[C + i] += dk[t * hs + i];
-            d[2 * C + i] += dv[t * hs + i];
-          }
-        }
+        gemm(false, false, T_, hs, T_, ds.data(), T_, k, ld, T(1), dq, ld);  // dQ += dS K
+        gemm(true, false, T_, hs, T_, ds.data(), T_, q, ld, T(1), dk, ld);   // dK += dS^T Q
       }
     }
   }

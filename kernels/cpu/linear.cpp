@@ -8,26 +8,13 @@
 //   dinp += dout @ W^T (in_out) or dout @ W (out_in)
 //   dW   += inp^T @ dout (in_out) or dout^T @ inp (out_in)
 //   dbias += column sums of dout, each column summed over rows in order (deterministic).
-#include <cblas.h>
-
 #include <algorithm>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptcu::cpu {
 namespace {
-
-// Row-major C (M, N) = A (M, K) @ B (K, N) + beta * C, with optional transposes.
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
-}
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, const double* A, int lda,
-          const double* B, int ldb, double beta, double* C, int ldc) {
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
-}
 
 constexpr int kColumnBlock = 64;  // columns per OpenMP task in the bias-gradient sum
 
