@@ -6,6 +6,7 @@
 #include "data/byte_tokenizer.h"
 #include "eval/generate.h"
 #include "train/checkpoint.h"
+#include "train/pretrain.h"
 
 namespace gptcu::cli {
 
@@ -32,6 +33,7 @@ void register_sample(CLI::App& app) {
     std::vector<int32_t> ids = tokenizer.encode(args->prompt);
     GPTCU_USER_CHECK(!ids.empty(), "--prompt is empty");
     args->opt.stop_token = tokenizer.eot();
+    args->opt.vocab_limit = tokenizer.vocab_size();
     ids = generate(model, ids, args->opt);
     std::cout << tokenizer.decode(ids) << std::endl;
   });

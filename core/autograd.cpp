@@ -35,15 +35,23 @@ void backward(const Tensor& loss, float seed) {
   g.fill(seed);
   // Nodes are in creation order, so when node i runs every consumer of its output (created
   // later) has already added into the output's gradient.
-  for (size_t i = t_tape.size(); i-- > 0;) {
-    Node& node = t_tape[i];
-    if (node.output.grad().defined()) node.backward();
-    node.output.clear_grad();  // intermediate: consumed
+  try {
+    for (size_t i = t_tape.size(); i-- > 0;) {
+      Node& node = t_tape[i];
+      if (node.output.grad().defined()) node.backward();
+      node.output.clear_grad();  // intermediate: consumed
+    }
+  } catch (...) {
+    clear_tape();  // never replay a half-run tape into the next backward()
+    throw;
   }
   t_tape.clear();
 }
 
-void clear_tape() { t_tape.clear(); }
+void clear_tape() {
+  for (Node& node : t_tape) node.output.clear_grad();
+  t_tape.clear();
+}
 size_t tape_size() { return t_tape.size(); }
 
 }  // namespace gptcu::autograd

@@ -2,7 +2,8 @@
 //
 //   GPTCU_CHECK(cond, "message ", value, ...)    internal invariant  -> gptcu::Error
 //   GPTCU_USER_CHECK(cond, "message ", ...)      bad config/data/path -> gptcu::UserError
-//   GPTCU_CUDA_CHECK(expr), GPTCU_CUBLAS_CHECK(expr), GPTCU_NCCL_CHECK(expr): core/cuda_check.h
+//   GPTCU_CUDA_CHECK(expr), GPTCU_CUBLAS_CHECK(expr), GPTCU_NCCL_CHECK(expr): kernels/cuda/cuda_check.h
+//   (header-only and free of core/, so that the CUDA kernels below core/ can use it too)
 //
 // Error messages name the failing expression, file and line. UserError carries only the
 // message meant for a person; the CLI prints it on one line and exits non-zero. Nothing in

@@ -145,8 +145,4 @@ void check_shape(const Tensor& t, const Shape& expected, const char* what) {
   GPTCU_CHECK(t.shape() == expected, what, ": expected shape ", shape_str(expected), ", got ", t.str());
 }
 
-void check_same_device(const Tensor& a, const Tensor& b, const char* what) {
-  GPTCU_CHECK(a.device() == b.device(), what, ": tensors on ", a.device().str(), " and ", b.device().str());
-}
-
 }  // namespace gptcu

@@ -95,14 +95,12 @@ class Tensor {
     return *impl_;
   }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
-  bool same_as(const Tensor& o) const { return impl_ == o.impl_; }
 
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// Shape checks used by ops: throw gptcu::Error naming the op and both shapes.
+// Shape check used by ops: throws gptcu::Error naming the op and both shapes.
 void check_shape(const Tensor& t, const Shape& expected, const char* what);
-void check_same_device(const Tensor& a, const Tensor& b, const char* what);
 
 }  // namespace gptcu

@@ -26,7 +26,8 @@ class TextDataset {
   int64_t num_tokens(Split s) const { return (int64_t)(s == Split::train ? train_ : val_).size(); }
   const std::string& name() const { return name_; }
 
-  // Fills x (B, T) and y (B, T) i32 with batch number `index` of split s.
+  // Fills x (B, T) and y (B, T) i32 with batch number `index` of split s (allocating them when
+  // undefined or of another shape; an objective passes fresh ones while autograd holds the old).
   void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const;
 
  private:

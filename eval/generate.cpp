@@ -39,6 +39,8 @@ std::vector<int32_t> generate(GPT& model, std::vector<int32_t> ids, const Sample
   autograd::NoGradGuard no_grad;
   const GPTConfig& c = model.config();
   GPTCU_USER_CHECK(!ids.empty(), "generate: the prompt is empty");
+  GPTCU_USER_CHECK(std::isfinite(opt.temperature) && opt.temperature >= 0, "temperature must be a finite number >= 0");
+  const int V = opt.vocab_limit > 0 ? std::min(opt.vocab_limit, c.vocab_size) : c.vocab_size;
   Rng rng(opt.seed, /*stream=*/3);
   for (int n = 0; n < opt.max_new_tokens; n++) {
     const size_t ctx = std::min(ids.size(), (size_t)c.block_size);  // crop to the context
@@ -46,7 +48,7 @@ std::vector<int32_t> generate(GPT& model, std::vector<int32_t> ids, const Sample
     Tensor x = Tensor::from_vector(window, {1, (int64_t)ctx});
     Tensor logits = model.forward(x);  // (1, ctx, Vp)
     const float* last = logits.data<float>() + (ctx - 1) * (size_t)c.padded_vocab_size();
-    const int32_t next = sample_token(last, c.vocab_size, opt.temperature, opt.top_k, rng.next_float());
+    const int32_t next = sample_token(last, V, opt.temperature, opt.top_k, rng.next_float());
     ids.push_back(next);
     if (next == opt.stop_token) break;
   }

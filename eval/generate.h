@@ -18,6 +18,7 @@ struct SampleOptions {
   int top_k = 0;  // 0: whole vocabulary
   uint64_t seed = 1337;
   int32_t stop_token = -1;  // stop after emitting this id (< 0: never)
+  int vocab_limit = 0;      // sample only ids below this (the tokenizer's vocabulary); 0: the model's
 };
 
 // Returns the prompt followed by the generated ids.

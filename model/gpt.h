@@ -42,6 +42,8 @@ struct Parameter {
 class GPT {
  public:
   explicit GPT(const GPTConfig& config);
+  GPT(const GPT&) = delete;  // a copy would share the parameter buffers; the optimizer holds a GPT&
+  GPT& operator=(const GPT&) = delete;
 
   const GPTConfig& config() const { return config_; }
   std::vector<Parameter>& parameters() { return params_; }

@@ -1,6 +1,8 @@
 // model/safetensors.cpp: the .safetensors writer and reader (layout in safetensors.h).
 #include "model/safetensors.h"
 
+#include "core/tensor.h"  // shape_str
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,12 +36,6 @@ bool byte_count(const std::vector<int64_t>& shape, size_t elem, size_t& out) {
   }
   out = n;
   return true;
-}
-
-std::string shape_str(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 void write_all(int fd, const void* data, size_t n, const std::string& path) {

@@ -73,14 +73,11 @@ std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const fs::path& ckpt_
 
 }  // namespace
 
-GPTConfig gpt_config(const ModelConfig& m, int vocab_size) {
-  GPTConfig g;
-  g.n_layer = m.n_layer;
-  g.n_head = m.n_head;
-  g.n_embd = m.n_embd;
-  g.block_size = m.block_size;
-  g.vocab_size = m.vocab_size > 0 ? m.vocab_size : vocab_size;
-  return g;
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const fs::path p(path);
+  const fs::path tmp = p.parent_path() / (".tmp-" + p.filename().string() + "-" + std::to_string(::getpid()));
+  write_text_file(tmp, text);
+  fs::rename(tmp, p);
 }
 
 void remove_partial_checkpoints(const std::string& run_dir) {
@@ -118,16 +115,10 @@ std::string save_checkpoint(const std::string& run_dir, const GPT& model, const 
   write_text_file(tmp / "config.yaml", dump_config(config));
   fsync_path(tmp);
 
-  // Publish: rename is atomic. An existing checkpoint of the same step is moved aside first.
-  if (fs::exists(final_dir)) {
-    const fs::path old = root / (std::string(".tmp-old-") + name);
-    fs::remove_all(old);
-    fs::rename(final_dir, old);
-    fs::rename(tmp, final_dir);
-    fs::remove_all(old);
-  } else {
-    fs::rename(tmp, final_dir);
-  }
+  // Publish: rename is atomic. The trainer never saves a step twice into one run.dir (a fresh
+  // run refuses a run.dir that holds checkpoints), so the target cannot exist.
+  GPTCU_CHECK(!fs::exists(final_dir), "checkpoint ", final_dir.string(), " already exists");
+  fs::rename(tmp, final_dir);
   fsync_path(root);
 
   if (keep > 0) {
@@ -174,6 +165,16 @@ void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerStat
   GPTCU_USER_CHECK(saved_model == model.config().str(), "checkpoint ", dir, " holds a model with ", saved_model,
                    ", but the config asks for ", model.config().str());
   load_weights(model, (p / "model.safetensors").string());
+  TrainerState saved;
+  int64_t optimizer_steps = 0;
+  try {
+    saved.step = js.at("step").get<int64_t>();
+    saved.train_batches = js.at("train_batches").get<uint64_t>();
+    saved.last_val_loss = js.value("last_val_loss", -1.0);
+    optimizer_steps = js.at("optimizer_steps").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    user_error("checkpoint ", dir, ": state.json is damaged: ", e.what());
+  }
   if (opt) {
     SafetensorsFile f((p / "optimizer.safetensors").string());
     for (const auto& [name, dst] : {std::pair{"exp_avg", opt->exp_avg()}, std::pair{"exp_avg_sq", opt->exp_avg_sq()}}) {
@@ -181,13 +182,9 @@ void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerStat
       GPTCU_USER_CHECK(t.nbytes == dst.nbytes(), "checkpoint ", dir, ": optimizer tensor ", name, " has the wrong size");
       std::memcpy(dst.raw(), t.data, t.nbytes);
     }
-    opt->set_steps_taken(js.at("optimizer_steps").get<int64_t>());
+    opt->set_steps_taken(optimizer_steps);
   }
-  if (state) {
-    state->step = js.at("step").get<int64_t>();
-    state->train_batches = js.at("train_batches").get<uint64_t>();
-    state->last_val_loss = js.value("last_val_loss", -1.0);
-  }
+  if (state) *state = saved;
 }
 
 }  // namespace gptcu

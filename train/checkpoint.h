@@ -26,7 +26,7 @@ struct TrainerState {
 };
 
 // Writes the checkpoint for state.step under run_dir and keeps only the newest `keep`
-// (0: all). Returns the checkpoint's path.
+// (>= 1). Returns the checkpoint's path.
 std::string save_checkpoint(const std::string& run_dir, const GPT& model, const AdamW& opt,
                             const TrainerState& state, const Config& config, int keep);
 
@@ -41,9 +41,10 @@ Config checkpoint_config(const std::string& checkpoint_dir);
 // checkpoint's model differs from `model`'s (naming both).
 void load_checkpoint(const std::string& checkpoint_dir, GPT& model, AdamW* opt, TrainerState* state);
 
+// Writes `text` to `path` atomically (a temporary file in the same directory, fsync, rename).
+void write_file_atomic(const std::string& path, const std::string& text);
+
 // Removes leftovers of interrupted writes (.tmp-* directories) under run_dir/checkpoints.
 void remove_partial_checkpoints(const std::string& run_dir);
-
-GPTConfig gpt_config(const ModelConfig& m, int vocab_size);
 
 }  // namespace gptcu

@@ -4,6 +4,8 @@
 // applying overrides and dumping all walk that table, so a new key is one line there.
 #include "train/config.h"
 
+#include "core/dtype.h"  // Device::parse
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -332,9 +334,12 @@ std::string got(int v) { return ", got " + std::to_string(v); }
 std::string got(double v) { return ", got " + format_double(v); }
 
 bool is_device(const std::string& d) {
-  if (d == "cpu" || d == "cuda") return true;
-  if (d.rfind("cuda:", 0) != 0 || d.size() == 5 || d.size() > 8) return false;
-  return std::all_of(d.begin() + 5, d.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  try {
+    Device::parse(d);
+    return true;
+  } catch (const UserError&) {
+    return false;
+  }
 }
 
 std::string join(const std::vector<std::string>& v) {

@@ -1,22 +1,50 @@
 // train/pretrain.cpp
 #include "train/pretrain.h"
 
+#include <unistd.h>
+
 #include <iostream>
 
+#include "core/autograd.h"
 #include "data/byte_tokenizer.h"
 #include "train/checkpoint.h"
 
 namespace gptcu {
 
 Tensor PretrainObjective::train_loss(uint64_t index, int64_t* tokens) {
-  data_.batch(Split::train, seed_, index, B_, T_, x_, y_);
+  Tensor x, y;  // fresh each time: the autograd tape keeps references to them until backward
+  data_.batch(Split::train, seed_, index, B_, T_, x, y);
   *tokens = (int64_t)B_ * T_;
-  return model_.loss(x_, y_);
+  return model_.loss(x, y);
 }
 
 double PretrainObjective::eval_loss(uint64_t index) {
-  data_.batch(Split::val, seed_, index, B_, T_, x_, y_);
-  return model_.loss(x_, y_).item();
+  autograd::NoGradGuard no_grad;
+  Tensor x, y;
+  data_.batch(Split::val, seed_, index, B_, T_, x, y);
+  return model_.loss(x, y).item();
+}
+
+namespace {
+// Parameters, gradients and two AdamW moments: 16 bytes per parameter, before activations.
+// Refuse up front what cannot fit, rather than be killed by the OS half-way.
+void check_memory(const GPTConfig& gc) {
+  const double need = 16.0 * (double)GPT::count_parameters(gc);
+  const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+  GPTCU_USER_CHECK(need < 0.9 * have, "the model (", gc.str(), ", ", GPT::count_parameters(gc),
+                   " parameters) needs ", need / 1e9, " GB for weights, gradients and optimizer state; this machine has ",
+                   have / 1e9, " GB");
+}
+}  // namespace
+
+GPTConfig gpt_config(const ModelConfig& m, int tokenizer_vocab_size) {
+  GPTConfig g;
+  g.n_layer = m.n_layer;
+  g.n_head = m.n_head;
+  g.n_embd = m.n_embd;
+  g.block_size = m.block_size;
+  g.vocab_size = m.vocab_size > 0 ? m.vocab_size : tokenizer_vocab_size;
+  return g;
 }
 
 TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
@@ -32,6 +60,7 @@ TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   GPTConfig gc = gpt_config(config.model, tokenizer.vocab_size());
   GPTCU_USER_CHECK(gc.vocab_size >= tokenizer.vocab_size(), "model.vocab_size ", gc.vocab_size,
                    " is smaller than the tokenizer's ", tokenizer.vocab_size());
+  check_memory(gc);
   GPT model(gc);
   model.init_weights((uint64_t)config.train.seed);
   log << "model: " << gc.str() << " | " << model.num_parameters() << " parameters (padded vocab "

@@ -19,8 +19,10 @@ class PretrainObjective : public Objective {
   const TextDataset& data_;
   int B_, T_;
   uint64_t seed_;
-  Tensor x_, y_;
 };
+
+// The model shape of a config; model.vocab_size 0 means the tokenizer's vocab_size.
+GPTConfig gpt_config(const ModelConfig& m, int tokenizer_vocab_size);
 
 // Loads the data, builds and initialises the model (or resumes), trains. Prints the
 // resolved config first.

@@ -33,13 +33,13 @@ std::string format_duration(double s) {
   return buf;
 }
 
-// Keeps metrics.jsonl lines with step <= last_step (used on resume, so a step that is
-// re-run after a crash is not logged twice).
+// Keeps metrics.jsonl lines with step <= last_step (on resume, so that a step re-run after a
+// crash is not logged twice; on a fresh run, none). Rewritten atomically: a kill here loses
+// nothing.
 void truncate_metrics(const fs::path& path, int64_t last_step) {
-  if (!fs::exists(path)) return;
   std::ifstream in(path);
   std::string line, kept;
-  while (std::getline(in, line)) {
+  while (in && std::getline(in, line)) {
     if (line.empty()) continue;
     try {
       if (nlohmann::json::parse(line).value("step", (int64_t)0) <= last_step) kept += line + "\n";
@@ -48,7 +48,22 @@ void truncate_metrics(const fs::path& path, int64_t last_step) {
     }
   }
   in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
+  write_file_atomic(path.string(), kept);
+}
+
+// A resumed run must see the data in the same order with the same batches, or "resume"
+// silently becomes another run: the keys that decide that must not change.
+void check_resume_compatible(const Config& saved, const Config& now, const std::string& ckpt) {
+  auto same = [&](const char* key, const auto& a, const auto& b) {
+    GPTCU_USER_CHECK(a == b, "cannot resume from ", ckpt, ": it was trained with ", key, "=", a,
+                     ", the config now says ", b, " (start a new run.dir for a different run)");
+  };
+  same("train.seed", saved.train.seed, now.train.seed);
+  same("train.batch_size", saved.train.batch_size, now.train.batch_size);
+  same("train.grad_accum_steps", saved.train.grad_accum_steps, now.train.grad_accum_steps);
+  same("data.path (file name)", fs::path(saved.data.path).filename().string(), fs::path(now.data.path).filename().string());
+  same("data.val_fraction", saved.data.val_fraction, now.data.val_fraction);
+  same("data.tokenizer", saved.data.tokenizer, now.data.tokenizer);
 }
 
 double evaluate(Objective& objective, int steps) {
@@ -65,7 +80,11 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   const auto wall_start = Clock::now();
   const TrainConfig& tc = config.train;
   const fs::path run_dir(config.run.dir);
-  fs::create_directories(run_dir);
+  try {
+    fs::create_directories(run_dir);
+  } catch (const fs::filesystem_error& e) {
+    user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
+  }
 
   AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip});
   LrSchedule schedule{tc.lr_schedule, tc.lr, tc.min_lr, tc.warmup_steps,
@@ -74,23 +93,24 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   std::string last_checkpoint;
   remove_partial_checkpoints(run_dir.string());
 
-  if (options.resume) {
-    const std::string ckpt = find_latest_checkpoint(run_dir.string());
-    if (ckpt.empty()) {
-      log << "resume: no checkpoint in " << run_dir.string() << ", starting from step 0\n";
-    } else {
-      load_checkpoint(ckpt, model, &opt, &state);
-      last_checkpoint = ckpt;
-      log << "resume: continuing from " << ckpt << " (step " << state.step << ")\n";
-    }
+  const std::string existing = find_latest_checkpoint(run_dir.string());
+  if (!options.resume) {
+    GPTCU_USER_CHECK(existing.empty(), "run.dir '", config.run.dir, "' already holds checkpoints (newest: ",
+                     existing, "): pass --resume to continue that run, or choose another run.dir");
+  } else if (existing.empty()) {
+    log << "resume: no checkpoint in " << run_dir.string() << ", starting from step 0\n";
+  } else {
+    check_resume_compatible(checkpoint_config(existing), config, existing);
+    load_checkpoint(existing, model, &opt, &state);
+    GPTCU_USER_CHECK(state.step <= tc.max_steps, "checkpoint ", existing, " is at step ", state.step,
+                     ", past train.max_steps (", tc.max_steps, ")");
+    last_checkpoint = existing;
+    log << "resume: continuing from " << existing << " (step " << state.step << ")\n";
   }
   const fs::path metrics_path = run_dir / "metrics.jsonl";
-  if (state.step == 0 && !options.resume) std::ofstream(metrics_path, std::ios::trunc);
-  truncate_metrics(metrics_path, state.step);
+  truncate_metrics(metrics_path, state.step);  // a fresh run starts it empty
   std::ofstream metrics(metrics_path, std::ios::app);
-  {
-    std::ofstream(run_dir / "config.yaml", std::ios::trunc) << dump_config(config);
-  }
+  write_file_atomic((run_dir / "config.yaml").string(), dump_config(config));
 
   TrainResult result;
   const int64_t first_step = state.step;
@@ -148,6 +168,7 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
     }
     metrics << row.dump() << "\n";
     metrics.flush();
+    GPTCU_USER_CHECK(metrics.good(), "cannot write ", metrics_path.string(), " (disk full?)");
 
     if (state.step % tc.log_every == 0 || state.step == first_step + 1 || is_last) {
       const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
@@ -178,7 +199,7 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
                                   {"wall_seconds", seconds_since(wall_start)},
                                   {"tokens_per_s", result.tokens_per_second},
                                   {"checkpoint", last_checkpoint}};
-  std::ofstream(run_dir / "summary.json", std::ios::trunc) << summary.dump(2) << "\n";
+  write_file_atomic((run_dir / "summary.json").string(), summary.dump(2) + "\n");
   return result;
 }
 

@@ -3,18 +3,11 @@
 // with the CUDA backend.
 #include <cuda_runtime.h>
 
-#include <stdexcept>
-#include <string>
-
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_kernels.h"
 
 namespace gptcu::cuda {
 namespace {
-
-void check_launch(const char* what) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
-}
 
 __global__ void residual_forward_kernel(float* out, const float* a, const float* b, int64_t n) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
@@ -44,13 +37,13 @@ int device_count() {
 void residual_forward(float* out, const float* a, const float* b, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   residual_forward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(out, a, b, n);
-  check_launch("residual_forward");
+  GPTCU_CUDA_CHECK_LAUNCH();
 }
 
 void residual_backward(float* da, float* db, const float* dout, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   residual_backward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(da, db, dout, n);
-  check_launch("residual_backward");
+  GPTCU_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace gptcu::cuda

@@ -117,6 +117,33 @@ pass "a refused resume leaves the run intact (metrics.jsonl unchanged, checkpoin
 expect_error "resume with a different block_size" "block_size=32" -- \
   "$GPTCU" pretrain --config good.yaml --resume --set model.block_size=32
 
+expect_error "a fresh run into a run.dir that holds checkpoints" "already holds checkpoints" "--resume" -- \
+  "$GPTCU" pretrain --config good.yaml
+[[ -f $ckpt/model.safetensors ]] || fail "a refused fresh run removed $ckpt"
+expect_error "resume with another seed (another data order)" "train.seed" -- \
+  "$GPTCU" pretrain --config good.yaml --resume --set train.seed=8
+expect_error "resume with another batch size" "train.batch_size" -- \
+  "$GPTCU" pretrain --config good.yaml --resume --set train.batch_size=3
+expect_error "resume from a checkpoint past max_steps" "max_steps" -- \
+  "$GPTCU" pretrain --config good.yaml --resume --set train.max_steps=5
+same_file metrics.before run/metrics.jsonl "refused runs must leave metrics.jsonl alone"
+
+cp -r run run_nostep
+python3 - run_nostep/checkpoints/step_00000010/state.json <<'PY'
+import json, sys
+js = json.load(open(sys.argv[1])); del js["optimizer_steps"]; json.dump(js, open(sys.argv[1], "w"))
+PY
+expect_error "resume from a state.json missing a field" "state.json" "optimizer_steps" -- \
+  "$GPTCU" pretrain --config good.yaml --resume --set run.dir=run_nostep
+expect_error "sample with a NaN temperature" "temperature" -- \
+  "$GPTCU" sample --checkpoint run --prompt hi --temperature nan
+expect_error "a model too large for this machine's memory" "GB" -- \
+  "$GPTCU" pretrain --config good.yaml --set model.n_layer=1000000 --set run.dir=run_huge
+bad_dir_parent="$WORK/a_file"
+echo x >"$bad_dir_parent"
+expect_error "a run.dir that cannot be created" "run.dir" -- \
+  "$GPTCU" pretrain --config good.yaml --set "run.dir=$bad_dir_parent/run"
+
 cp -r run run_badcfg
 sed -i 's/^  n_layer: 1$/  n_layer: 2/' run_badcfg/checkpoints/step_00000010/config.yaml
 expect_error "sample from a checkpoint whose config.yaml does not match its weights" "n_layer=2" -- \

@@ -83,3 +83,39 @@ TEST_CASE("a small MLP graph matches finite differences", "[autograd]") {
     CHECK(analytic[i] == Approx(num).margin(2e-4).epsilon(2e-2));
   }
 }
+
+TEST_CASE("a backward that throws leaves no tape to replay", "[autograd]") {
+  Tensor x = param({1, 2}, {1, 2});
+  Tensor y = ops::gelu(x);
+  autograd::record(y, []() { throw Error("boom"); });  // a failing node between gelu and the loss
+  Tensor loss = ops::cross_entropy(y, Tensor::from_vector(std::vector<int32_t>{0}, {1}), 2);
+  CHECK_THROWS_WITH(autograd::backward(loss), "boom");
+  CHECK(autograd::tape_size() == 0);
+  CHECK_FALSE(x.grad().defined());  // gelu's node never ran
+}
+
+TEST_CASE("softmax op: rows sum to one, gradient matches finite differences", "[autograd]") {
+  const std::vector<float> v = {0.1f, -0.4f, 1.2f, 0.3f, 2.0f, -1.0f};
+  const std::vector<float> probe = {0.5f, -1.0f, 0.25f, 2.0f, -0.5f, 1.0f};
+  // f(x) = sum(softmax(x) * probe), as ops: (1, 6) @ (6, 1)
+  auto f = [&](const Tensor& x) {
+    return ops::linear(ops::reshape(ops::softmax(x), {1, 6}), Tensor::from_vector(probe, {6, 1}), Tensor());
+  };
+  Tensor x = param(v, {2, 3});
+  {
+    autograd::NoGradGuard guard;
+    const auto sv = ops::softmax(x).to_vector();
+    CHECK(sv[0] + sv[1] + sv[2] == Approx(1.0f));
+    CHECK(sv[3] + sv[4] + sv[5] == Approx(1.0f));
+  }
+  autograd::backward(ops::reshape(f(x), {1}));
+  const auto g = x.grad().to_vector();
+  autograd::NoGradGuard guard;
+  for (int i = 0; i < 6; i++) {
+    auto vp = v, vm = v;
+    vp[i] += 1e-2f;
+    vm[i] -= 1e-2f;
+    const double num = (f(Tensor::from_vector(vp, {2, 3})).item() - f(Tensor::from_vector(vm, {2, 3})).item()) / 2e-2;
+    CHECK(g[i] == Approx(num).margin(1e-4).epsilon(1e-2));
+  }
+}

@@ -36,4 +36,11 @@ TEST_CASE("generate: reproducible with a seed, respects the context and stop tok
   for (int32_t id : a) CHECK((id >= 0 && id < 11));
   o.stop_token = a[3];
   CHECK(generate(m, {1, 2, 3}, o).size() == 4);
+  // a model with more rows than the tokenizer knows samples only the tokenizer's ids
+  o.stop_token = -1;
+  o.vocab_limit = 3;
+  o.temperature = 5.0f;  // flat: every id would show up without the limit
+  for (int32_t id : generate(m, {1}, o)) CHECK(id < 3);
+  o.temperature = NAN;
+  CHECK_THROWS_AS(generate(m, {1}, o), UserError);
 }

@@ -11,6 +11,7 @@
 #ifdef GPTCU_HAVE_CUDA
 #include <cuda_runtime.h>
 
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_kernels.h"
 
 namespace {
@@ -27,6 +28,24 @@ std::vector<float> to_host(const float* d, size_t n) {
 }
 }  // namespace
 #endif
+
+TEST_CASE("CUDA check macros name the call, the error, the file and the line", "[cuda][check]") {
+#ifndef GPTCU_HAVE_CUDA
+  WARN("skipped: this build has no CUDA kernels (GPTCU_CUDA=OFF or no nvcc)");
+#else
+  // runs with or without a GPU: no machine has device 9999 (and without a driver the call
+  // fails too, with another error)
+  try {
+    GPTCU_CUDA_CHECK(cudaSetDevice(9999));
+    FAIL("cudaSetDevice(9999) succeeded");
+  } catch (const gptcu::CudaError& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, Catch::Contains("cudaSetDevice(9999)") && Catch::Contains("test_residual_cuda.cpp:") &&
+                        Catch::Contains("CUDA error cuda"));
+  }
+  cudaGetLastError();
+#endif
+}
 
 TEST_CASE("residual: CUDA matches the CPU reference", "[cuda][residual]") {
 #ifndef GPTCU_HAVE_CUDA
