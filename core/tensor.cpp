@@ -139,8 +139,6 @@ Tensor Tensor::grad_or_zeros() {
   return Tensor(t.grad);
 }
 
-Tensor Tensor::detach() const { return view(shape()); }
-
 void check_shape(const Tensor& t, const Shape& expected, const char* what) {
   GPTCU_CHECK(t.shape() == expected, what, ": expected shape ", shape_str(expected), ", got ", t.str());
 }

@@ -88,7 +88,6 @@ class Tensor {
   Tensor grad() const { return Tensor(impl().grad); }  // may be undefined
   Tensor grad_or_zeros();    // the gradient buffer, allocated and zeroed on first use
   void clear_grad() { impl().grad.reset(); }
-  Tensor detach() const;     // shares storage, no grad
 
   TensorImpl& impl() const {
     GPTCU_CHECK(impl_ != nullptr, "use of an undefined tensor");

@@ -17,11 +17,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/softmax_row.h"
 
 namespace gptcu::cpu {
 
@@ -37,17 +37,10 @@ void attention_forward(T* out, T* att, const T* qkv, int B, int T_, int C, int N
       const T* v = q + 2 * C;
       T* p = att + ((int64_t)b * NH + h) * T_ * T_;
       gemm(false, true, T_, T_, hs, q, ld, k, ld, T(0), p, T_);  // S = Q K^T (T, T)
-      for (int t = 0; t < T_; t++) {  // scaled, causal, stable softmax of row t
+      for (int t = 0; t < T_; t++) {  // scaled, causal softmax of row t: keys 0..t
         T* row = p + (int64_t)t * T_;
-        T maxv = -std::numeric_limits<T>::infinity();
-        for (int j = 0; j <= t; j++) maxv = std::max(maxv, row[j] * scale);
-        T sum = 0;
-        for (int j = 0; j <= t; j++) {
-          row[j] = std::exp(row[j] * scale - maxv);
-          sum += row[j];
-        }
-        const T inv = T(1) / sum;
-        for (int j = 0; j <= t; j++) row[j] *= inv;
+        for (int j = 0; j <= t; j++) row[j] *= scale;
+        softmax_row(row, row, t + 1);
         std::fill(row + t + 1, row + T_, T(0));
       }
       T* o = out + (int64_t)b * T_ * C + h * hs;

@@ -7,24 +7,14 @@
 #include <cstdint>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/softmax_row.h"
 
 namespace gptcu::cpu {
 
 template <typename T>
 void softmax_forward(T* out, const T* inp, int N, int C) {
 #pragma omp parallel for schedule(static)
-  for (int i = 0; i < N; i++) {
-    const T* x = inp + (int64_t)i * C;
-    T* y = out + (int64_t)i * C;
-    const T maxv = *std::max_element(x, x + C);
-    T sum = 0;
-    for (int c = 0; c < C; c++) {
-      y[c] = std::exp(x[c] - maxv);
-      sum += y[c];
-    }
-    const T inv = T(1) / sum;
-    for (int c = 0; c < C; c++) y[c] *= inv;
-  }
+  for (int i = 0; i < N; i++) softmax_row(out + (int64_t)i * C, inp + (int64_t)i * C, C);
 }
 
 template <typename T>
