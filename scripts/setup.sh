@@ -3,7 +3,8 @@
 # A fast no-op when everything is already there. Run as root or with sudo available.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config python3
-          libopenblas-openmp-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev)
+          libopenblas-openmp-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev
+          libpcre2-dev libutf8proc-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
