@@ -23,7 +23,8 @@
 namespace gptcu {
 namespace {
 
-using FieldPtr = std::variant<bool*, int*, int64_t*, double*, std::string*>;
+using StringList = std::vector<std::string>;
+using FieldPtr = std::variant<bool*, int*, int64_t*, double*, std::string*, StringList*>;
 
 struct Field {
   const char* key;   // dotted: "model.n_layer"; no dot: a top-level key
@@ -63,11 +64,32 @@ std::vector<Field> config_fields(Config& c) {
       {"train.log_every", &c.train.log_every, ""},
       {"train.seed", &c.train.seed, ""},
       {"run.dir", &c.run.dir, ""},
+      {"prepare.inputs", &c.prepare.inputs, "files, plain or .gz"},
+      {"prepare.kind", &c.prepare.kind, "auto | text | dialogue | preference | rl_prompt"},
+      {"prepare.text_unit", &c.prepare.text_unit, "file | paragraph | line"},
+      {"prepare.strict", &c.prepare.strict, "malformed lines are fatal"},
+      {"prepare.normalize", &c.prepare.normalize, "nfkc | nfc | none"},
+      {"prepare.invalid_utf8", &c.prepare.invalid_utf8, "repair | drop"},
+      {"prepare.dedup_exact", &c.prepare.dedup_exact, ""},
+      {"prepare.dedup_near", &c.prepare.dedup_near, "MinHash + LSH"},
+      {"prepare.near_threshold", &c.prepare.near_threshold, "estimated Jaccard"},
+      {"prepare.min_chars", &c.prepare.min_chars, ""},
+      {"prepare.max_chars", &c.prepare.max_chars, "0: no limit"},
+      {"prepare.max_dup_line_fraction", &c.prepare.max_dup_line_fraction, ""},
+      {"prepare.max_top_ngram_fraction", &c.prepare.max_top_ngram_fraction, ""},
+      {"prepare.test_fraction", &c.prepare.test_fraction, "validation: data.val_fraction"},
+      {"prepare.max_tokens", &c.prepare.max_tokens, "0: model.block_size + 1"},
+      {"prepare.shard_tokens", &c.prepare.shard_tokens, ""},
+      {"prepare.system_prompt", &c.prepare.system_prompt, ""},
+      {"prepare.threads", &c.prepare.threads, "0: all cores"},
   };
 }
 
 const std::vector<std::string> kSchedules = {"cosine", "linear", "constant"};
-const std::vector<std::string> kTokenizers = {"byte"};
+const std::vector<std::string> kPrepareKinds = {"auto", "text", "dialogue", "preference", "rl_prompt"};
+const std::vector<std::string> kTextUnits = {"file", "paragraph", "line"};
+const std::vector<std::string> kNormalize = {"nfkc", "nfc", "none"};
+const std::vector<std::string> kInvalidUtf8 = {"repair", "drop"};
 
 // ---- small helpers --------------------------------------------------------------------
 
@@ -175,6 +197,7 @@ const char* expected(const FieldPtr& p) {
     const char* operator()(int64_t*) const { return "an integer"; }
     const char* operator()(double*) const { return "a number"; }
     const char* operator()(std::string*) const { return "a string"; }
+    const char* operator()(StringList*) const { return "a list of strings"; }
   };
   return std::visit(V{}, p);
 }
@@ -206,6 +229,20 @@ void assign(const Field& f, const YAML::Node& v, const std::string& at) {
     user_error("config ", f.key, " at ", at, ": expected ", expected(f.ptr), ", got ", got);
   };
   if (v.IsMap()) fail("a map");
+  if (auto* list = std::get_if<StringList*>(&f.ptr)) {
+    // A list; a single string is a list of one.
+    (*list)->clear();
+    if (v.IsNull()) return;
+    if (v.IsScalar()) {
+      (*list)->push_back(v.Scalar());
+      return;
+    }
+    for (const YAML::Node& item : v) {
+      if (!item.IsScalar()) fail("a list with a non-string item");
+      (*list)->push_back(item.Scalar());
+    }
+    return;
+  }
   if (v.IsSequence()) fail("a list");
   if (v.IsNull() || !v.IsDefined()) {
     // `path:` with nothing after it: an empty string; for anything else a mistake.
@@ -220,7 +257,9 @@ void assign(const Field& f, const YAML::Node& v, const std::string& at) {
   std::visit(
       [&](auto* p) {
         using T = std::remove_pointer_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<T, StringList>) {
+          GPTCU_CHECK(false, "lists are handled above");
+        } else if constexpr (std::is_same_v<T, std::string>) {
           *p = text;
         } else if constexpr (std::is_same_v<T, bool>) {
           if (text == "true" || text == "True" || text == "TRUE") *p = true;
@@ -322,6 +361,11 @@ std::string format_value(const FieldPtr& p) {
       e << YAML::DoubleQuoted << *x;
       return e.c_str();
     }
+    std::string operator()(StringList* x) const {
+      std::string s = "[";
+      for (const std::string& item : *x) s += (s.size() > 1 ? ", " : "") + (*this)(const_cast<std::string*>(&item));
+      return s + "]";
+    }
   };
   return std::visit(V{}, p);
 }
@@ -420,8 +464,8 @@ void validate_config(const Config& c) {
           "must be >= 0 (0: taken from the tokenizer)" + got(m.vocab_size));
 
   const DataConfig& d = c.data;
-  require(std::count(kTokenizers.begin(), kTokenizers.end(), d.tokenizer) > 0, "data.tokenizer",
-          "expected one of " + join(kTokenizers) + ", got '" + d.tokenizer + "'");
+  require(!d.tokenizer.empty(), "data.tokenizer",
+          "must be 'byte', a GPT-2 tokenizer directory or a .tiktoken file");
   require(d.val_fraction > 0 && d.val_fraction < 1, "data.val_fraction",
           "must be in (0, 1)" + got(d.val_fraction));
 
@@ -455,6 +499,30 @@ void validate_config(const Config& c) {
   require(t.log_every > 0, "train.log_every", "must be > 0" + got(t.log_every));
 
   require(!c.run.dir.empty(), "run.dir", "must not be empty");
+
+  const PrepareConfig& p = c.prepare;
+  auto one_of = [](const std::vector<std::string>& options, const std::string& v, const std::string& key) {
+    require(std::count(options.begin(), options.end(), v) > 0, key,
+            "expected one of " + join(options) + ", got '" + v + "'");
+  };
+  one_of(kPrepareKinds, p.kind, "prepare.kind");
+  one_of(kTextUnits, p.text_unit, "prepare.text_unit");
+  one_of(kNormalize, p.normalize, "prepare.normalize");
+  one_of(kInvalidUtf8, p.invalid_utf8, "prepare.invalid_utf8");
+  require(p.near_threshold > 0 && p.near_threshold <= 1, "prepare.near_threshold",
+          "must be in (0, 1]" + got(p.near_threshold));
+  require(p.min_chars >= 0, "prepare.min_chars", "must be >= 0");
+  require(p.max_chars >= 0, "prepare.max_chars", "must be >= 0 (0: no limit)");
+  require(p.max_chars == 0 || p.max_chars >= p.min_chars, "prepare.max_chars", "must be >= prepare.min_chars");
+  require(p.max_dup_line_fraction > 0 && p.max_dup_line_fraction <= 1, "prepare.max_dup_line_fraction",
+          "must be in (0, 1]" + got(p.max_dup_line_fraction));
+  require(p.max_top_ngram_fraction > 0 && p.max_top_ngram_fraction <= 1, "prepare.max_top_ngram_fraction",
+          "must be in (0, 1]" + got(p.max_top_ngram_fraction));
+  require(p.test_fraction >= 0 && p.test_fraction + d.val_fraction < 1, "prepare.test_fraction",
+          "must be >= 0, and with data.val_fraction < 1" + got(p.test_fraction));
+  require(p.max_tokens >= 0, "prepare.max_tokens", "must be >= 0 (0: model.block_size + 1)");
+  require(p.shard_tokens >= 1024, "prepare.shard_tokens", "must be >= 1024");
+  require(p.threads >= 0, "prepare.threads", "must be >= 0 (0: all cores)");
 }
 
 std::vector<std::string> config_keys() {

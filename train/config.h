@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "data/prepare.h"
+
 namespace gptcu {
 
 struct ModelConfig {
@@ -29,8 +31,8 @@ struct ModelConfig {
 };
 
 struct DataConfig {
-  std::string path;
-  std::string tokenizer = "byte";
+  std::string path;               // a text file (tokenized on the fly) or a `gptcu data prepare` directory
+  std::string tokenizer = "byte";  // "byte", a GPT-2 directory or a .tiktoken file (data/bpe_tokenizer.h)
   double val_fraction = 0.1;
 };
 
@@ -66,6 +68,7 @@ struct Config {
   DataConfig data;
   TrainConfig train;
   RunConfig run;
+  PrepareConfig prepare;  // `gptcu data prepare`: inputs -> shards in data.path
 };
 
 // Defaults <- YAML file (if path is non-empty) <- overrides ("model.n_layer=4", "train.lr=1e-3",

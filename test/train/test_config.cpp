@@ -58,6 +58,25 @@ train:
   seed: 9007199254740993
 run:
   dir: runs/full
+prepare:
+  inputs: [a.txt, "b c.jsonl.gz"]
+  kind: dialogue
+  text_unit: line
+  strict: true
+  normalize: nfc
+  invalid_utf8: drop
+  dedup_exact: false
+  dedup_near: false
+  near_threshold: 0.7
+  min_chars: 3
+  max_chars: 5000
+  max_dup_line_fraction: 0.5
+  max_top_ngram_fraction: 0.25
+  test_fraction: 0.01
+  max_tokens: 1025
+  shard_tokens: 1000000
+  system_prompt: "You are helpful."
+  threads: 2
 )";
 
 }  // namespace
@@ -113,6 +132,30 @@ TEST_CASE("config: a full file sets every key") {
   CHECK(c.train.log_every == 1);
   CHECK(c.train.seed == 9007199254740993LL);  // > 2^53: not routed through a double
   CHECK(c.run.dir == "runs/full");
+  CHECK(c.prepare.inputs == std::vector<std::string>{"a.txt", "b c.jsonl.gz"});
+  CHECK(c.prepare.kind == "dialogue");
+  CHECK(c.prepare.text_unit == "line");
+  CHECK(c.prepare.strict);
+  CHECK(c.prepare.normalize == "nfc");
+  CHECK(c.prepare.invalid_utf8 == "drop");
+  CHECK_FALSE(c.prepare.dedup_exact);
+  CHECK_FALSE(c.prepare.dedup_near);
+  CHECK(c.prepare.near_threshold == 0.7);
+  CHECK(c.prepare.min_chars == 3);
+  CHECK(c.prepare.max_chars == 5000);
+  CHECK(c.prepare.max_dup_line_fraction == 0.5);
+  CHECK(c.prepare.max_top_ngram_fraction == 0.25);
+  CHECK(c.prepare.test_fraction == 0.01);
+  CHECK(c.prepare.max_tokens == 1025);
+  CHECK(c.prepare.shard_tokens == 1000000);
+  CHECK(c.prepare.system_prompt == "You are helpful.");
+  CHECK(c.prepare.threads == 2);
+  // A list round-trips through dump_config; a single string is a list of one; --set takes a flow list.
+  CHECK(dump_config(parse_config(dump_config(c), "dump")) == dump_config(c));
+  CHECK(parse_config("prepare:\n  inputs: one.txt\n", "x").prepare.inputs == std::vector<std::string>{"one.txt"});
+  CHECK(parse_config("", "x", {"prepare.inputs=[p.txt, q.txt]"}).prepare.inputs ==
+        std::vector<std::string>{"p.txt", "q.txt"});
+  CHECK_THAT(error_of("prepare:\n  inputs: [[a]]\n"), Contains("a list of strings"));
   // Every key of the table appears in the full file.
   for (const std::string& key : config_keys()) {
     std::string leaf = key.substr(key.rfind('.') + 1);
@@ -307,7 +350,14 @@ TEST_CASE("config: validation names the key") {
   CHECK_THAT(msg, Contains("cosine, linear, constant"));
   CHECK_THAT(invalid({"data.val_fraction=0"}), Contains("data.val_fraction"));
   CHECK_THAT(invalid({"data.val_fraction=1"}), Contains("data.val_fraction"));
-  CHECK_THAT(invalid({"data.tokenizer=gpt3"}), Contains("data.tokenizer"));
+  CHECK_THAT(invalid({"data.tokenizer="}), Contains("data.tokenizer"));
+  CHECK_THAT(invalid({"prepare.kind=chat"}), Contains("prepare.kind"));
+  CHECK_THAT(invalid({"prepare.text_unit=page"}), Contains("prepare.text_unit"));
+  CHECK_THAT(invalid({"prepare.normalize=nfd"}), Contains("prepare.normalize"));
+  CHECK_THAT(invalid({"prepare.near_threshold=0"}), Contains("prepare.near_threshold"));
+  CHECK_THAT(invalid({"prepare.max_chars=2", "prepare.min_chars=5"}), Contains("prepare.max_chars"));
+  CHECK_THAT(invalid({"prepare.test_fraction=0.95"}), Contains("prepare.test_fraction"));
+  CHECK_THAT(invalid({"prepare.shard_tokens=10"}), Contains("prepare.shard_tokens"));
   for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:x", "CPU", "cuda:0:1"})
     CHECK_THAT(invalid({std::string("device=") + bad}), Contains("device"));
   CHECK_THAT(invalid({"train.batch_size=0"}), Contains("train.batch_size"));
