@@ -119,4 +119,19 @@ std::string record_key(const Record& r) {
   return key;
 }
 
+std::string record_text(const Record& r) {
+  if (r.kind == RecordKind::text) return r.text;
+  std::string out;
+  const auto add = [&](const std::string& s) {
+    if (s.empty()) return;
+    if (!out.empty()) out += "\n\n";
+    out += s;
+  };
+  for (const Message& m : r.messages) add(m.content);
+  add(r.chosen);
+  add(r.rejected);
+  add(r.answer);
+  return out;
+}
+
 }  // namespace gptcu

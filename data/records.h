@@ -97,4 +97,8 @@ void read_records(const std::string& path, const ReadOptions& opt, ReadStats& st
 // a key.
 std::string record_key(const Record& r);
 
+// The record's text as length/repetition filters and near-dedup should see it: the text, or
+// every message's content, then chosen, rejected and answer, joined by blank lines (no roles).
+std::string record_text(const Record& r);
+
 }  // namespace gptcu

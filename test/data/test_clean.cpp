@@ -84,7 +84,7 @@ TEST_CASE("control and invisible characters are removed, tabs and newlines kept"
   CHECK(cleaned(std::string("a\0b", 3), keep) == std::string("a\0b", 3));
 }
 
-TEST_CASE("whitespace: line endings, trailing spaces, blank lines; indentation kept", "[clean]") {
+TEST_CASE("whitespace: line endings, trailing spaces, blank lines, indentation kept", "[clean]") {
   CHECK(cleaned("a\r\nb\rc\n") == "a\nb\nc");
   CHECK(cleaned("line one   \nline two\t\t\n") == "line one\nline two");
   CHECK(cleaned("para 1\n\n\n\n\npara 2\n \n\t\n  \npara 3") == "para 1\n\npara 2\n\npara 3");

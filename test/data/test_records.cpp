@@ -298,7 +298,7 @@ TEST_CASE("invalid UTF-8 in JSON is repaired before parsing", "[records]") {
   CHECK(stats.invalid_utf8 == 1);
 }
 
-TEST_CASE("JSON files: arrays, JSONL content, one object; broken elements skipped", "[records]") {
+TEST_CASE("JSON files: arrays, JSONL content, one object, broken elements skipped", "[records]") {
   const auto dir = temp_dir("json");
   const std::string array = write_file(dir / "a.json", "\xEF\xBB\xBF[\n  {\"text\": \"a [with] {brackets} \\\" and quotes\"},\n"
                                                        "  {\"text\": tru},\n  {\"instruction\": \"i\", \"input\": \"\", \"output\": \"o\"}\n]\n");
@@ -388,6 +388,10 @@ TEST_CASE("record_key tells records apart and is stable", "[records]") {
   a2.source = "elsewhere:9";  // where it came from is not part of the record
   CHECK(record_key(a) == record_key(a2));
   CHECK(std::string(kind_name(RecordKind::rl_prompt)) == "rl_prompt");
+  // The text filters see: contents only, in order.
+  CHECK(record_text(a) == "a\n\nb");
+  CHECK(record_text(c) == "a\n\nb\n\nx");
+  CHECK(record_text(t) == "dialogue");
 }
 
 // Every data file of ../shared/data loads, with the counts of SOURCES.md.
