@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "data/clean.h"
+#include "data/records.h"
 #include "data/split.h"
 
 namespace gptcu {
@@ -140,10 +141,15 @@ double top_ngram_fraction(std::string_view text, int n) {
   return (double)in_top / (double)total;
 }
 
-std::string filter_reason(std::string_view text, const FilterOptions& opt) {
-  const int64_t chars = utf8_length(text);
+namespace {
+
+std::string length_reason(int64_t chars, const FilterOptions& opt) {
   if (chars < opt.min_chars) return "too_short";
   if (opt.max_chars > 0 && chars > opt.max_chars) return "too_long";
+  return "";
+}
+
+std::string repetition_reason(std::string_view text, const FilterOptions& opt) {
   if (opt.max_dup_line_fraction > 0 && count_lines(text) >= kMinLinesForDupLines &&
       dup_line_fraction(text) > opt.max_dup_line_fraction)
     return "repeated_lines";
@@ -151,6 +157,25 @@ std::string filter_reason(std::string_view text, const FilterOptions& opt) {
       top_ngram_fraction(text, opt.ngram) > opt.max_top_ngram_fraction)
     return "repeated_ngrams";
   return "";
+}
+
+}  // namespace
+
+std::string filter_reason(std::string_view text, const FilterOptions& opt) {
+  std::string why = length_reason(utf8_length(text), opt);
+  return why.empty() ? repetition_reason(text, opt) : why;
+}
+
+std::string filter_record(const Record& r, const FilterOptions& opt) {
+  if (r.kind == RecordKind::text) return filter_reason(r.text, opt);
+  int64_t chars = utf8_length(r.chosen) + utf8_length(r.rejected) + utf8_length(r.answer);
+  for (const Message& m : r.messages) chars += utf8_length(m.content);
+  std::string why = length_reason(chars, opt);
+  for (const Message& m : r.messages)
+    if (why.empty()) why = repetition_reason(m.content, opt);
+  for (const std::string* reply : {&r.chosen, &r.rejected})
+    if (why.empty()) why = repetition_reason(*reply, opt);
+  return why;
 }
 
 }  // namespace gptcu

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "data/filters.h"
+#include "data/records.h"
 
 using namespace gptcu;
 
@@ -92,11 +93,11 @@ TEST_CASE("repeated lines and n-grams are caught in long enough texts", "[filter
   CHECK(filter_reason(spam, opt) == "repeated_lines");
   CHECK(filter_reason("same\nsame\nsame\nsame", opt) == "");  // 4 lines: too few to judge
 
-  const std::string one_line = repeat("buy now and save big ", 25);  // one line, 125 words
+  const std::string one_line = repeat("buy now and save big ", 45);  // one line, 225 words
   CHECK(filter_reason(one_line, opt) == "repeated_ngrams");
   CHECK(filter_reason(repeat("点击这里立即购买优惠商品", 20), opt) == "repeated_ngrams");
-  CHECK(filter_reason(repeat("ha ", 99), opt) == "");  // 99 words: too short to judge
-  CHECK(filter_reason(repeat("ha ", 100), opt) == "repeated_ngrams");
+  CHECK(filter_reason(repeat("ha ", 199), opt) == "");  // 199 words: too short to judge
+  CHECK(filter_reason(repeat("ha ", 200), opt) == "repeated_ngrams");
   opt.max_top_ngram_fraction = 0;                      // disabled
   CHECK(filter_reason(one_line, opt) == "");
   opt.max_dup_line_fraction = 0;
@@ -114,4 +115,33 @@ TEST_CASE("real-looking poems, prose and code pass", "[filters]") {
   CHECK(top_ngram_fraction(kSpringRiver, opt.ngram) < 0.15);
   // The same poem pasted three times is repetition.
   CHECK(filter_reason(repeat(kSpringRiver + "\n", 3), opt) == "repeated_lines");
+}
+
+TEST_CASE("filter_record: lengths of the whole record, repetition per field", "[filters]") {
+  Record r;
+  r.kind = RecordKind::dialogue;
+  // An assistant that quotes the user's lines back is not repetition...
+  std::string lines;
+  for (int i = 0; i < 6; i++) lines += "line number " + std::to_string(i) + " of the poem\n";
+  r.messages = {{"user", "Fix the typos:\n" + lines}, {"assistant", lines}};
+  const FilterOptions opt;
+  CHECK(filter_reason(record_text(r), opt) == "repeated_lines");  // ...as the concatenation would say
+  CHECK(filter_record(r, opt) == "");
+  // ...but a repetitive reply is.
+  r.messages[1].content = repeat("Buy now!\n", 6);
+  CHECK(filter_record(r, opt) == "repeated_lines");
+  // Lengths count every field: 3 + 2 code points.
+  Record p;
+  p.kind = RecordKind::preference;
+  p.messages = {{"user", "你好吗"}};
+  p.chosen = "好的";
+  p.rejected = "";
+  CHECK(filter_record(p, FilterOptions{.min_chars = 5}) == "");
+  CHECK(filter_record(p, FilterOptions{.min_chars = 6}) == "too_short");
+  CHECK(filter_record(p, FilterOptions{.max_chars = 4}) == "too_long");
+  p.rejected = repeat("点击这里立即购买优惠商品", 20);
+  CHECK(filter_record(p, opt) == "repeated_ngrams");
+  Record t;
+  t.text = kProse;
+  CHECK(filter_record(t, opt) == "");
 }
