@@ -20,6 +20,12 @@
 // The estimate's standard deviation is sqrt(J(1-J)/num_perm) (0.035 at 0.8 with 128), so pairs
 // within a few hundredths of the threshold go either way.
 //
+// On ../shared/data (record_key of each cleaned record): 181 of 57,607 Tang poems are near
+// duplicates (the same poem under two titles, "郊廟歌辭 五郊樂章 黃帝宮音" / "五郊樂章 黃帝宮音"),
+// 26 of 21,053 Song ci; GSM8K has 4 template twins with other numbers ("A train travels 270
+// miles..." / "360 miles..."), a reason to leave near dedup off for eval sets. Speed: about
+// 20 MB/s of text on one core (13 MB of poems in 0.6 s), mostly the num_perm hashes per shingle.
+//
 // Memory per kept text: num_perm * 4 bytes of signature (512 B at 128) + b index entries of
 // about 40 B (about 480 B at 12 bands) + an exact-hash entry (about 40 B): ~1 KB, so a million
 // unique texts need ~1 GB. Duplicates are not stored. Only unique texts are indexed, so the
