@@ -97,8 +97,9 @@ void read_records(const std::string& path, const ReadOptions& opt, ReadStats& st
 // a key.
 std::string record_key(const Record& r);
 
-// The record's text as length/repetition filters and near-dedup should see it: the text, or
-// every message's content, then chosen, rejected and answer, joined by blank lines (no roles).
+// The record's contents as one plain text: the text, or every message's content, then chosen,
+// rejected and answer, joined by blank lines (no roles). For reports, or near-dedup on content
+// alone; filter_record (filters.h) measures the fields one by one.
 std::string record_text(const Record& r);
 
 }  // namespace gptcu
