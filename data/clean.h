@@ -65,7 +65,6 @@ int32_t next_code_point(std::string_view s, size_t& i);
 bool is_valid_utf8(std::string_view s);
 // s with each maximal invalid subsequence replaced by U+FFFD; `repaired` set when it had any.
 std::string repair_utf8(std::string_view s, bool* repaired = nullptr);
-void append_utf8(std::string& out, int32_t cp);
 // Number of code points of valid UTF-8 (counts the bytes that are not continuation bytes).
 int64_t utf8_length(std::string_view s);
 
