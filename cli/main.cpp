@@ -2,6 +2,7 @@
 //
 //   gptcu pretrain --config configs/shakespeare_char.yaml [--set train.lr=1e-3 ...] [--resume] [--stop-after N]
 //   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--seed S]
+//   gptcu tokenizer encode|decode|bench --tokenizer PATH ...   (cli/tokenizer_cmd.cpp)
 //   gptcu version
 //
 // Every user mistake (bad config, missing file, bad data) ends as one line "error: ..." on
@@ -20,11 +21,12 @@ int main(int argc, char** argv) {
   gptcu::cli::register_pretrain(app);
   gptcu::cli::register_sample(app);
   gptcu::cli::register_data(app);
+  gptcu::cli::register_tokenizer(app);
   app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
-      std::cerr << "error: no command given (pretrain, sample, data, version; see gptcu --help)\n";
+      std::cerr << "error: no command given (pretrain, sample, data, tokenizer, version; see gptcu --help)\n";
       return 1;
     }
   } catch (const CLI::ParseError& e) {

@@ -12,11 +12,18 @@
 //
 // Specs accepted by load():
 //   "byte"                      256 byte tokens (id = byte value) + <|endoftext|> = 256
-//   DIR                         GPT-2 format: DIR/encoder.json + DIR/vocab.bpe
+//   DIR                         GPT-2 format: DIR/encoder.json + DIR/vocab.bpe (merges checked
+//                               against the encoder as tiktoken does), <|endoftext|> = 50256
 //   FILE.tiktoken               base64 token, space, rank per line; FILE.meta.json beside it
 //                               holds {"pat_str": REGEX, "special_tokens": {TOKEN: ID}}
+//   PREFIX                      PREFIX.tiktoken (+ PREFIX.meta.json), what save(PREFIX) wrote
 // save(PREFIX) writes PREFIX.tiktoken + PREFIX.meta.json in that same format, which Python's
 // tiktoken reads too (tiktoken.load.load_tiktoken_bpe + the meta's pat_str/special_tokens).
+//
+// Any bytes encode, valid UTF-8 or not: the regex (PCRE2, UTF + UCP + MATCH_INVALID_UTF) skips
+// invalid sequences, and the bytes it skips are encoded as byte-level pieces of their own, so
+// decode(encode(x)) == x for every x. (A custom regex that leaves valid text unmatched gets the
+// same treatment, where tiktoken would drop that text.)
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -40,9 +47,11 @@ class BpeTokenizer {
   using Specials = std::vector<std::pair<std::string, int32_t>>;
 
   // ranks[i] = the bytes of token i. Every single byte must be among the ranks (byte-level BPE).
-  // UserError: duplicate token, missing byte, a special id that collides with a rank, a regex
-  // PCRE2 does not compile.
-  BpeTokenizer(std::vector<std::string> ranks, std::string pattern, Specials specials);
+  // UserError: duplicate token, missing byte, a special id that collides with a rank or another
+  // special, an empty or non-UTF-8 special, a regex PCRE2 does not compile. `name` is what name()
+  // reports.
+  BpeTokenizer(std::vector<std::string> ranks, std::string pattern, Specials specials,
+               std::string name = "trained");
 
   // See the spec list above. UserError (one line, naming the file) on anything that does not parse.
   static BpeTokenizer load(const std::string& spec);
@@ -53,7 +62,9 @@ class BpeTokenizer {
 
   // Special-token strings in `text` are ordinary text unless allow_special.
   std::vector<int32_t> encode(std::string_view text, bool allow_special = false) const;
-  // The same ids, computed by `threads` threads (0: all cores) for large inputs.
+  // The same ids, computed by `threads` threads (0: all cores) for large inputs. The text is cut
+  // into exactly that many ranges (fewer only when it has fewer bytes), so keep small texts on
+  // encode(). Ranges are stitched where both neighbours' pre-split pieces agree.
   std::vector<int32_t> encode_parallel(std::string_view text, int threads, bool allow_special = false) const;
   // The bytes of the tokens, concatenated (a prefix of ids may end inside a UTF-8 character).
   // UserError on an id that is neither a rank nor a special.

@@ -7,52 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 
-# no_crash OUT ERR: neither output shows a crash.
-no_crash() {
-  if grep -Eqi 'terminate called|aborted|core dumped|segmentation fault|internal error|stack trace|#[0-9]+ +0x' "$1" "$2"; then
-    show_file "$2" stderr
-    fail "$DESC: the output shows a crash"
-  fi
-}
-
-# expect_error DESC KEYWORD... -- CMD ARGS...: CMD exits 1 with exactly one stderr line,
-# starting with "error: " and containing every KEYWORD (fixed strings).
-expect_error() {
-  DESC="$1"
-  shift
-  local keywords=()
-  while [[ $# -gt 0 && "$1" != "--" ]]; do
-    keywords+=("$1")
-    shift
-  done
-  shift
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  no_crash out.txt err.txt
-  if [[ $rc -ne 1 ]]; then
-    show_file err.txt stderr
-    fail "$DESC: exit code $rc, expected 1 (a user error) from: $*"
-  fi
-  local lines
-  lines=$(wc -l <err.txt)
-  if [[ $lines -ne 1 ]]; then
-    show_file err.txt stderr
-    fail "$DESC: $lines lines on stderr, expected exactly one"
-  fi
-  if ! grep -q '^error: ' err.txt; then
-    show_file err.txt stderr
-    fail "$DESC: stderr does not start with 'error: '"
-  fi
-  local k
-  for k in "${keywords[@]}"; do
-    if ! grep -qF -- "$k" err.txt; then
-      show_file err.txt stderr
-      fail "$DESC: the message does not mention '$k'"
-    fi
-  done
-  pass "$DESC -> $(cat err.txt)"
-}
-
+# no_crash and expect_error are in lib.sh.
 make_corpus corpus.txt 200
 tiny_config good.yaml "$WORK/corpus.txt" "$WORK/run"
 
