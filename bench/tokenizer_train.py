@@ -166,7 +166,7 @@ def main():
     lines = [
         f"## BPE tokenizer training, CPU, {args.vocab_size} tokens, {args.threads} threads",
         f"date (UTC) {datetime.datetime.utcnow():%Y-%m-%d %H:%M:%S} | commit {commit()} | CPU {cpu_model()} "
-        f"({os.cpu_count()} cores) | tokenizers {__import__('tokenizers').__version__} | tiktoken {__import__('tiktoken').__version__}",
+        f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end) | tokenizers {__import__('tokenizers').__version__} | tiktoken {__import__('tiktoken').__version__}",
         "",
         f"Text: {', '.join(os.path.basename(p) for p in args.input)} ({nbytes / 1e6:.1f} MB, {len(docs)} documents). "
         f"Pre-split: pat_str of {os.path.basename(args.meta)}.",
