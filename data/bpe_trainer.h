@@ -27,9 +27,10 @@
 //     (bytes(left), bytes(right)). A merge rewrites only the words on the pair's list (left
 //     to right, non-overlapping) and updates the counts of the pairs that changed.
 //  Training runs until vocab_size ranks exist or the best pair is rarer than min_pair_count.
-//  A merge never makes bytes that already are a token: the tokens over an aligned stretch of
-//  bytes evolve as that stretch would alone, so once (x, y) merged, every later occurrence of
-//  bytes(x) + bytes(y) that is a whole number of tokens had been merged by it (checked).
+//  No rank is ever duplicated (train_bpe checks it): a stretch of a word that is exactly
+//  covered by tokens has evolved as that stretch alone would, so once (x, y) is merged, every
+//  stretch spelling bytes(x) + bytes(y) that is exactly covered by tokens is the new token, and
+//  no later pair can spell those bytes again.
 //  The result depends only on the texts and the options, never on the thread count.
 #pragma once
 #include <cstdint>
@@ -56,7 +57,7 @@ struct BpeTrainResult {
   double seconds = 0;              // total
 };
 
-// UserError: a regex PCRE2 does not compile, vocab_size < 256, min_pair_count < 1.
+// UserError: an empty pattern or one PCRE2 does not compile, vocab_size < 256, min_pair_count < 1.
 BpeTrainResult train_bpe(const std::vector<std::string_view>& texts, const BpeTrainOptions& opts);
 
 }  // namespace gptcu
