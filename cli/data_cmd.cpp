@@ -1,11 +1,17 @@
-// cli/data_cmd.cpp: `gptcu data synth`: write a generated corpus (no download needed).
+// cli/data_cmd.cpp: `gptcu data synth` (a generated corpus, no download needed) and
+// `gptcu data prepare` (inputs -> cleaned, deduplicated, split token shards; data/prepare.h).
+//
+//   gptcu data prepare --config configs/shakespeare_gpt2.yaml        # prepare.* keys, into data.path
+//   gptcu data prepare --input a.jsonl b.json.gz --out data/sft --tokenizer ../shared/data/tokenizers/gpt2
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "core/check.h"
+#include "data/prepare.h"
 #include "data/synthetic.h"
+#include "train/config.h"
 
 namespace gptcu::cli {
 
@@ -31,6 +37,35 @@ void register_data(CLI::App& app) {
     out.flush();
     GPTCU_USER_CHECK(out.good(), "error writing '", args->out, "'");
     std::cout << "wrote " << args->lines << " lines (" << text.size() << " bytes) to " << args->out << "\n";
+  });
+
+  struct PrepareArgs {
+    std::string config, out, tokenizer, kind;
+    std::vector<std::string> inputs, sets;
+    bool strict = false;
+  };
+  auto pargs = std::make_shared<PrepareArgs>();
+  CLI::App* prepare = data->add_subcommand(
+      "prepare", "clean, dedup, split and tokenize inputs (text, JSONL, JSON, YAML; .gz) into token shards");
+  prepare->add_option("--config", pargs->config, "YAML config: prepare.* keys, output in data.path, data.tokenizer");
+  prepare->add_option("--input", pargs->inputs, "input files (replace prepare.inputs)");
+  prepare->add_option("--out", pargs->out, "output directory (replaces data.path)");
+  prepare->add_option("--tokenizer", pargs->tokenizer, "byte, a GPT-2 directory or a .tiktoken file (replaces data.tokenizer)");
+  prepare->add_option("--kind", pargs->kind, "auto | text | dialogue | preference | rl_prompt");
+  prepare->add_flag("--strict", pargs->strict, "a malformed line or a record missing fields is an error");
+  prepare->add_option("--set", pargs->sets, "override a config key, e.g. --set prepare.near_threshold=0.7");
+  prepare->callback([pargs]() {
+    std::vector<std::string> sets = pargs->sets;
+    if (!pargs->kind.empty()) sets.push_back("prepare.kind=" + pargs->kind);
+    if (pargs->strict) sets.push_back("prepare.strict=true");
+    Config c = load_config(pargs->config, sets);
+    // Paths are set as given (not parsed as YAML scalars).
+    if (!pargs->inputs.empty()) c.prepare.inputs = pargs->inputs;
+    if (!pargs->out.empty()) c.data.path = pargs->out;
+    if (!pargs->tokenizer.empty()) c.data.tokenizer = pargs->tokenizer;
+    const PrepareReport rep = run_prepare(c.prepare, c.data.tokenizer, c.data.path, c.data.val_fraction,
+                                          c.model.block_size, std::cout);
+    std::cout << rep.table() << "wrote " << c.data.path << "\n";
   });
 }
 

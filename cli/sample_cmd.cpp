@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "data/byte_tokenizer.h"
 #include "eval/generate.h"
 #include "train/checkpoint.h"
 #include "train/pretrain.h"
@@ -27,12 +26,12 @@ void register_sample(CLI::App& app) {
     const std::string ckpt = find_latest_checkpoint(args->checkpoint);
     GPTCU_USER_CHECK(!ckpt.empty(), "no checkpoint found in '", args->checkpoint, "'");
     const Config config = checkpoint_config(ckpt);
-    ByteTokenizer tokenizer;
+    const BpeTokenizer tokenizer = checkpoint_tokenizer(ckpt);
     GPT model(gpt_config(config.model, tokenizer.vocab_size()));
     load_checkpoint(ckpt, model, nullptr, nullptr);
     std::vector<int32_t> ids = tokenizer.encode(args->prompt);
     GPTCU_USER_CHECK(!ids.empty(), "--prompt is empty");
-    args->opt.stop_token = tokenizer.eot();
+    args->opt.stop_token = tokenizer.special_id("<|endoftext|>");
     args->opt.vocab_limit = tokenizer.vocab_size();
     ids = generate(model, ids, args->opt);
     std::cout << tokenizer.decode(ids) << std::endl;

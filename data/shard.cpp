@@ -364,10 +364,10 @@ void ShardWriter::finish() {
 
 // ---------------------------------------------------------------- RecordShardWriter
 
-RecordShardWriter::RecordShardWriter(const std::string& path, RecordKind kind, int64_t vocab_size)
+RecordShardWriter::RecordShardWriter(const std::string& path, RecordShardKind kind, int64_t vocab_size)
     : path_(path),
       kind_(kind),
-      fields_(kind == RecordKind::preference ? kPreferenceFields : kPromptFields),
+      fields_(kind == RecordShardKind::preference ? kPreferenceFields : kPromptFields),
       vocab_size_(vocab_size),
       width_(token_width_for(vocab_size)) {
   GPTCU_USER_CHECK(vocab_size > 0 && vocab_size <= ((int64_t)1 << 31), "record writer: vocab_size ", vocab_size,
@@ -398,7 +398,7 @@ void RecordShardWriter::add_field(std::span<const int32_t> tokens) {
 
 void RecordShardWriter::add_preference(std::span<const int32_t> prompt, std::span<const int32_t> chosen,
                                        std::span<const int32_t> rejected) {
-  GPTCU_CHECK(kind_ == RecordKind::preference && !finished_, "add_preference on ", path_);
+  GPTCU_CHECK(kind_ == RecordShardKind::preference && !finished_, "add_preference on ", path_);
   for (auto field : {prompt, chosen, rejected}) check_ids(field, vocab_size_, path_);
   add_field(prompt);
   add_field(chosen);
@@ -406,7 +406,7 @@ void RecordShardWriter::add_preference(std::span<const int32_t> prompt, std::spa
 }
 
 void RecordShardWriter::add_prompt(std::span<const int32_t> prompt, const std::string& answer) {
-  GPTCU_CHECK(kind_ == RecordKind::prompt && !finished_, "add_prompt on ", path_);
+  GPTCU_CHECK(kind_ == RecordShardKind::prompt && !finished_, "add_prompt on ", path_);
   check_ids(prompt, vocab_size_, path_);
   add_field(prompt);
   answers_ += nlohmann::json{{"answer", answer}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -418,7 +418,7 @@ void RecordShardWriter::finish() {
   finished_ = true;
   GPTCU_USER_CHECK(records() <= std::numeric_limits<int32_t>::max(), "'", path_, "': ", records(),
                    " records do not fit llm.c's int32 count");
-  if (kind_ == RecordKind::prompt) {  // the sidecar first: a record shard that exists has its answers
+  if (kind_ == RecordShardKind::prompt) {  // the sidecar first: a record shard that exists has its answers
     const std::string answers = answers_path_for(path_);
     std::FILE* f = open_write(answers + ".tmp", "wb");
     write_all(f, answers_.data(), answers_.size(), answers + ".tmp");

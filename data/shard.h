@@ -168,7 +168,7 @@ class ShardWriter {
   std::vector<uint8_t> scratch_;
 };
 
-enum class RecordKind { preference, prompt };
+enum class RecordShardKind { preference, prompt };
 
 // Writes one record shard at PATH (DIR/NAME.bin): preference pairs (F = 3) or RL prompts
 // (F = 1, with each prompt's reference answer in DIR/NAME.answers.jsonl, line i =
@@ -176,7 +176,7 @@ enum class RecordKind { preference, prompt };
 // length table + tokens to PATH.tmp and renames it (then the sidecar, the same way).
 class RecordShardWriter {
  public:
-  RecordShardWriter(const std::string& path, RecordKind kind, int64_t vocab_size);
+  RecordShardWriter(const std::string& path, RecordShardKind kind, int64_t vocab_size);
   ~RecordShardWriter();
   RecordShardWriter(const RecordShardWriter&) = delete;
   RecordShardWriter& operator=(const RecordShardWriter&) = delete;
@@ -192,7 +192,7 @@ class RecordShardWriter {
  private:
   void add_field(std::span<const int32_t> tokens);
   std::string path_;
-  RecordKind kind_;
+  RecordShardKind kind_;
   int fields_;
   int64_t vocab_size_;
   int width_;

@@ -7,11 +7,11 @@
 #include <sstream>
 
 #include "core/rng.h"
-#include "data/byte_tokenizer.h"
 
 namespace gptcu {
 
-TextDataset::TextDataset(const std::string& path, double val_fraction, int block_size) : name_(path) {
+TextDataset::TextDataset(const std::string& path, const BpeTokenizer& tokenizer, double val_fraction, int block_size)
+    : name_(path) {
   GPTCU_USER_CHECK(!std::filesystem::is_directory(path), "data path '", path, "' is a directory, not a text file");
   std::ifstream in(path, std::ios::binary);
   GPTCU_USER_CHECK(in.good(), "data file '", path, "' cannot be opened: ", std::strerror(errno));
@@ -19,7 +19,7 @@ TextDataset::TextDataset(const std::string& path, double val_fraction, int block
   buf << in.rdbuf();
   const std::string text = buf.str();
   GPTCU_USER_CHECK(!text.empty(), "data file '", path, "' is empty");
-  split(ByteTokenizer().encode(text), val_fraction, block_size);
+  split(tokenizer.encode_parallel(text, 0), val_fraction, block_size);
 }
 
 TextDataset::TextDataset(std::vector<int32_t> tokens, double val_fraction, int block_size,

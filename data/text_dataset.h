@@ -1,4 +1,6 @@
-// data/text_dataset.h: a plain-text corpus as one token stream, split and batched.
+// data/text_dataset.h: where pretraining batches come from. TokenBatches is the interface the
+// pretraining objective reads; TextDataset implements it for a plain-text file tokenized in
+// memory (data/shard_corpus.h does it for the token shards of `gptcu data prepare`).
 //
 // The whole file is tokenized; the first (1 - val_fraction) of the tokens is the training
 // split, the rest validation (deterministic, as nanoGPT's prepare.py does). A batch is B random
@@ -11,24 +13,33 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "data/bpe_tokenizer.h"
 
 namespace gptcu {
 
 enum class Split { train, val };
 
-class TextDataset {
+// (B, T) input/target batches of a token corpus. batch() fills x (B, T) and y (B, T) i32 with
+// batch number `index` of split s, a pure function of (seed, s, index); y < 0 marks targets
+// the loss ignores. x, y are (re)allocated when undefined or of another shape.
+class TokenBatches {
+ public:
+  virtual ~TokenBatches() = default;
+  virtual void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const = 0;
+  virtual int64_t num_tokens(Split s) const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+class TextDataset : public TokenBatches {
  public:
   // UserError: missing or unreadable file, empty file, a split too short for one window.
-  TextDataset(const std::string& path, double val_fraction, int block_size);
+  TextDataset(const std::string& path, const BpeTokenizer& tokenizer, double val_fraction, int block_size);
   // From tokens already in memory (tests).
   TextDataset(std::vector<int32_t> tokens, double val_fraction, int block_size, const std::string& name);
 
-  int64_t num_tokens(Split s) const { return (int64_t)(s == Split::train ? train_ : val_).size(); }
-  const std::string& name() const { return name_; }
-
-  // Fills x (B, T) and y (B, T) i32 with batch number `index` of split s (allocating them when
-  // undefined or of another shape; an objective passes fresh ones while autograd holds the old).
-  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const;
+  int64_t num_tokens(Split s) const override { return (int64_t)(s == Split::train ? train_ : val_).size(); }
+  const std::string& name() const override { return name_; }
+  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const override;
 
  private:
   void split(std::vector<int32_t> tokens, double val_fraction, int block_size);

@@ -113,6 +113,13 @@ std::string save_checkpoint(const std::string& run_dir, const GPT& model, const 
                        {"model", model.config().str()}};
   write_text_file(tmp / "state.json", js.dump(2) + "\n");
   write_text_file(tmp / "config.yaml", dump_config(config));
+  // The run's tokenizer (saved by the objective at start-up) goes with every checkpoint, so a
+  // checkpoint directory alone is enough to sample from.
+  for (const char* f : {kTokenizerFile, kTokenizerMetaFile})
+    if (fs::exists(fs::path(run_dir) / f)) {
+      fs::copy_file(fs::path(run_dir) / f, tmp / f);
+      fsync_path(tmp / f);
+    }
   fsync_path(tmp);
 
   // Publish: rename is atomic. The trainer never saves a step twice into one run.dir (a fresh

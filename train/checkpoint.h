@@ -5,6 +5,8 @@
 //   optimizer.safetensors  AdamW moments "exp_avg", "exp_avg_sq" (flat, parameter order)
 //   state.json             step, optimizer step count, seed, data position, last val loss
 //   config.yaml            the resolved run config
+//   tokenizer.tiktoken     the run's tokenizer (+ tokenizer.meta.json), copied from RUN/ when
+//                          the run saved one there (data/bpe_tokenizer.h format)
 // It is first written as RUN/checkpoints/.tmp-step_00000100-PID/, every file fsync'ed, then
 // renamed into place (rename(2) is atomic): a run killed mid-write leaves only a .tmp-
 // directory behind, which loaders ignore and the next save removes. So the newest
@@ -18,6 +20,9 @@
 #include "train/config.h"
 
 namespace gptcu {
+
+inline constexpr const char* kTokenizerFile = "tokenizer.tiktoken";
+inline constexpr const char* kTokenizerMetaFile = "tokenizer.meta.json";
 
 struct TrainerState {
   int64_t step = 0;          // optimizer steps completed

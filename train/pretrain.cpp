@@ -6,7 +6,10 @@
 #include <iostream>
 
 #include "core/autograd.h"
-#include "data/byte_tokenizer.h"
+#include <filesystem>
+
+#include "data/chat_template.h"
+#include "data/shard_corpus.h"
 #include "train/checkpoint.h"
 
 namespace gptcu {
@@ -47,16 +50,35 @@ GPTConfig gpt_config(const ModelConfig& m, int tokenizer_vocab_size) {
   return g;
 }
 
+BpeTokenizer run_tokenizer(const Config& config) {
+  if (is_prepared_dir(config.data.path)) return prepared_tokenizer(config.data.path);
+  // The chat specials are added here too (as `gptcu data prepare` does), so a model pretrained on
+  // a text file has the vocabulary that SFT, RL and chat on top of it will use.
+  BpeTokenizer tok = BpeTokenizer::load(config.data.tokenizer);
+  ChatTemplate::add_specials(tok);
+  return tok;
+}
+
+BpeTokenizer checkpoint_tokenizer(const std::string& checkpoint_dir) {
+  const std::filesystem::path saved = std::filesystem::path(checkpoint_dir) / kTokenizerFile;
+  if (std::filesystem::exists(saved)) return BpeTokenizer::load(saved.string());
+  return run_tokenizer(checkpoint_config(checkpoint_dir));
+}
+
+std::unique_ptr<TokenBatches> open_pretrain_data(const Config& config, const BpeTokenizer& tokenizer) {
+  if (is_prepared_dir(config.data.path))
+    return std::make_unique<ShardCorpus>(config.data.path, config.model.block_size, (uint64_t)config.train.seed);
+  return std::make_unique<TextDataset>(config.data.path, tokenizer, config.data.val_fraction, config.model.block_size);
+}
+
 TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   std::ostream& log = options.log ? *options.log : std::cout;
   log << "# resolved config\n" << dump_config(config) << "\n";
   const Device device = Device::parse(config.device);
   GPTCU_USER_CHECK(device.is_cpu(), "device '", config.device,
                    "': this build trains on the CPU only for now (set device: cpu)");
-  GPTCU_USER_CHECK(config.data.tokenizer == "byte", "data.tokenizer '", config.data.tokenizer,
-                   "' is not supported yet (byte)");
-  ByteTokenizer tokenizer;
-  TextDataset data(config.data.path, config.data.val_fraction, config.model.block_size);
+  const BpeTokenizer tokenizer = run_tokenizer(config);
+  const std::unique_ptr<TokenBatches> data = open_pretrain_data(config, tokenizer);
   GPTConfig gc = gpt_config(config.model, tokenizer.vocab_size());
   GPTCU_USER_CHECK(gc.vocab_size >= tokenizer.vocab_size(), "model.vocab_size ", gc.vocab_size,
                    " is smaller than the tokenizer's ", tokenizer.vocab_size());
@@ -65,9 +87,17 @@ TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   model.init_weights((uint64_t)config.train.seed);
   log << "model: " << gc.str() << " | " << model.num_parameters() << " parameters (padded vocab "
       << gc.padded_vocab_size() << ")\n";
-  log << "data: " << data.name() << " | " << data.num_tokens(Split::train) << " train tokens, "
-      << data.num_tokens(Split::val) << " val tokens\n";
-  PretrainObjective objective(model, data, config.train.batch_size, (uint64_t)config.train.seed);
+  log << "data: " << data->name() << " | " << data->num_tokens(Split::train) << " train tokens, "
+      << data->num_tokens(Split::val) << " val tokens | tokenizer " << tokenizer.name() << " ("
+      << tokenizer.vocab_size() << " ids)\n";
+  // The tokenizer travels with the run and its checkpoints (gptcu sample decodes with it).
+  try {
+    std::filesystem::create_directories(config.run.dir);
+  } catch (const std::filesystem::filesystem_error& e) {
+    user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
+  }
+  tokenizer.save((std::filesystem::path(config.run.dir) / "tokenizer").string());
+  PretrainObjective objective(model, *data, config.train.batch_size, (uint64_t)config.train.seed);
   return train(config, model, objective, options);
 }
 

@@ -1,6 +1,9 @@
 // train/pretrain.h: the pretraining objective (next-token cross-entropy on a text corpus)
 // and the `gptcu pretrain` job: dataset + model + trainer.
 #pragma once
+#include <memory>
+
+#include "data/bpe_tokenizer.h"
 #include "data/text_dataset.h"
 #include "model/gpt.h"
 #include "train/trainer.h"
@@ -9,20 +12,29 @@ namespace gptcu {
 
 class PretrainObjective : public Objective {
  public:
-  PretrainObjective(GPT& model, const TextDataset& data, int batch_size, uint64_t seed)
+  PretrainObjective(GPT& model, const TokenBatches& data, int batch_size, uint64_t seed)
       : model_(model), data_(data), B_(batch_size), T_(model.config().block_size), seed_(seed) {}
   Tensor train_loss(uint64_t index, int64_t* tokens) override;
   double eval_loss(uint64_t index) override;
 
  private:
   GPT& model_;
-  const TextDataset& data_;
+  const TokenBatches& data_;
   int B_, T_;
   uint64_t seed_;
 };
 
 // The model shape of a config; model.vocab_size 0 means the tokenizer's vocab_size.
 GPTConfig gpt_config(const ModelConfig& m, int tokenizer_vocab_size);
+
+// The tokenizer of a run: the one saved beside prepared shards when data.path is a
+// `gptcu data prepare` directory, else data.tokenizer.
+BpeTokenizer run_tokenizer(const Config& config);
+// The tokenizer to decode a checkpoint's tokens with: the one saved in the checkpoint, else the
+// one its config names.
+BpeTokenizer checkpoint_tokenizer(const std::string& checkpoint_dir);
+// Pretraining batches: the shards of a prepared directory, or a text file tokenized in memory.
+std::unique_ptr<TokenBatches> open_pretrain_data(const Config& config, const BpeTokenizer& tokenizer);
 
 // Loads the data, builds and initialises the model (or resumes), trains. Prints the
 // resolved config first.

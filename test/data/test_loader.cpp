@@ -307,7 +307,7 @@ TEST_CASE("opening and batching a large shard maps it without reading it", "[loa
 TEST_CASE("preference and prompt datasets: records, per-epoch shuffles disjoint across ranks", "[loader]") {
   TempDir dir("loader_records");
   const int n = 10;
-  RecordShardWriter w(dir / "prefs.bin", RecordKind::preference, 50257);
+  RecordShardWriter w(dir / "prefs.bin", RecordShardKind::preference, 50257);
   for (int i = 0; i < n; i++) w.add_preference(iota_tokens(i, 3), iota_tokens(100 + i, i % 4), iota_tokens(200 + i, 2));
   w.finish();
   PreferenceDataset prefs(dir / "prefs.bin");
@@ -342,7 +342,7 @@ TEST_CASE("preference and prompt datasets: records, per-epoch shuffles disjoint 
   CHECK(prefs.position(3, 4).epoch == 1);
   CHECK(prefs.position(3, 4).offset == 2);
 
-  RecordShardWriter pw(dir / "rl.bin", RecordKind::prompt, 300);
+  RecordShardWriter pw(dir / "rl.bin", RecordShardKind::prompt, 300);
   pw.add_prompt(std::vector<int32_t>{1, 2}, "4");
   pw.add_prompt(std::vector<int32_t>{3}, "x = \"7\"");
   pw.finish();
@@ -360,6 +360,6 @@ TEST_CASE("preference and prompt datasets: records, per-epoch shuffles disjoint 
   CHECK_THROWS_WITH(PromptDataset(dir / "rl.bin"), Catch::Contains("rl.answers.jsonl' line 2"));
   std::filesystem::remove(dir / "rl.answers.jsonl");
   CHECK_THROWS_WITH(PromptDataset(dir / "rl.bin"), Catch::Contains("answers") && Catch::Contains("missing"));
-  RecordShardWriter(dir / "none.bin", RecordKind::preference, 300).finish();
+  RecordShardWriter(dir / "none.bin", RecordShardKind::preference, 300).finish();
   CHECK_THROWS_WITH(PreferenceDataset(dir / "none.bin"), Catch::Contains("holds no records"));
 }

@@ -233,7 +233,7 @@ TEST_CASE("preference and prompt record shards (version 4) round-trip", "[shard]
   TempDir dir("shard_records");
   for (int64_t vocab : {50257, 200000}) {
     const std::string path = dir / ("prefs_" + std::to_string(vocab) + ".bin");
-    RecordShardWriter w(path, RecordKind::preference, vocab);
+    RecordShardWriter w(path, RecordShardKind::preference, vocab);
     w.add_preference(std::vector<int32_t>{1, 2, 3}, std::vector<int32_t>{4}, std::vector<int32_t>{5, 6});
     w.add_preference(std::vector<int32_t>{}, std::vector<int32_t>{(int32_t)vocab - 1, 7}, std::vector<int32_t>{8});
     CHECK_THROWS_WITH(w.add_preference(std::vector<int32_t>{1}, std::vector<int32_t>{(int32_t)vocab}, {}),
@@ -263,7 +263,7 @@ TEST_CASE("preference and prompt record shards (version 4) round-trip", "[shard]
     CHECK(r.length(1, 2) == 1);
   }
   const std::string prompts = dir / "rl.bin";
-  RecordShardWriter w(prompts, RecordKind::prompt, 300);
+  RecordShardWriter w(prompts, RecordShardKind::prompt, 300);
   w.add_prompt(std::vector<int32_t>{10, 11}, "42");
   w.add_prompt(std::vector<int32_t>{12}, "say \"hi\"\nthen 你好");
   w.finish();

@@ -5,21 +5,24 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/byte_tokenizer.h"
+#include "data/bpe_tokenizer.h"
 #include "data/text_dataset.h"
 
 using namespace gptcu;
 
 TEST_CASE("byte tokenizer round-trips any UTF-8 text", "[data]") {
-  ByteTokenizer tok;
+  const BpeTokenizer tok = BpeTokenizer::bytes();
   const std::string text = "Hello, 世界! 🙂\n\ttabs";
   const auto ids = tok.encode(text);
   CHECK(ids.size() == text.size());  // one id per byte
   CHECK(ids[0] == 'H');
   CHECK(ids[7] == 0xE4);  // first byte of 世
   CHECK(tok.decode(ids) == text);
-  CHECK(tok.decode({72, ByteTokenizer::kEndOfText, 105}) == "H<|endoftext|>i");
-  CHECK_THROWS_AS(tok.decode({300}), UserError);
+  CHECK(tok.eot() == 256);
+  CHECK(tok.vocab_size() == 257);
+  const std::vector<int32_t> with_eot{72, 256, 105}, bad{300};
+  CHECK(tok.decode(with_eot) == "H<|endoftext|>i");
+  CHECK_THROWS_AS(tok.decode(bad), UserError);
 }
 
 TEST_CASE("split is the first 90% / last 10%, windows are shifted by one", "[data]") {
@@ -62,8 +65,9 @@ TEST_CASE("bad data files are user errors that name the problem", "[data]") {
   const std::string empty = (dir / "empty.txt").string(), small = (dir / "small.txt").string();
   std::ofstream(empty).close();
   std::ofstream(small) << "just a few bytes of text here";
-  CHECK_THROWS_WITH(TextDataset((dir / "missing.txt").string(), 0.1, 8), Catch::Contains("missing.txt") && Catch::Contains("cannot be opened"));
-  CHECK_THROWS_WITH(TextDataset(empty, 0.1, 8), Catch::Contains("is empty"));
-  CHECK_THROWS_WITH(TextDataset(small, 0.1, 64), Catch::Contains("block_size 64"));
+  const BpeTokenizer bytes = BpeTokenizer::bytes();
+  CHECK_THROWS_WITH(TextDataset((dir / "missing.txt").string(), bytes, 0.1, 8), Catch::Contains("missing.txt") && Catch::Contains("cannot be opened"));
+  CHECK_THROWS_WITH(TextDataset(empty, bytes, 0.1, 8), Catch::Contains("is empty"));
+  CHECK_THROWS_WITH(TextDataset(small, bytes, 0.1, 64), Catch::Contains("block_size 64"));
   std::filesystem::remove_all(dir);
 }
