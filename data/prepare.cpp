@@ -194,6 +194,7 @@ std::string PrepareReport::table() const {
   row("dropped: over max_tokens", too_many_tokens);
   const char* names[3] = {"train", "val", "test"};
   for (int s = 0; s < 3; s++) {
+    if (s == 2 && kept[s] == 0) continue;  // no test split asked for
     row(std::string(names[s]) + " records", kept[s]);
     row(std::string(names[s]) + " tokens", tokens[s]);
     if (kind == "dialogue") row(std::string(names[s]) + " target tokens", target_tokens[s]);
@@ -346,7 +347,10 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
         }
         w.finish();
         if (w.records() > 0) files.push_back(w.path());
-        else fs::remove(w.path());
+        else {
+          fs::remove(w.path());
+          fs::remove(answers_path_for(w.path()));
+        }
       }
       for (std::string& f : files) f = fs::path(f).filename().string();
       splits[names[s]] = {{"records", rep.kept[s]}, {"tokens", rep.tokens[s]}, {"files", files}};
