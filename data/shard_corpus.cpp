@@ -62,6 +62,12 @@ void ShardCorpus::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Te
   d.batch(index, B, x, y);
 }
 
+std::string ShardCorpus::position(uint64_t index, int B) const {
+  const DataPosition p = train_->position(index, B);
+  return "epoch " + std::to_string(p.epoch) + ", window " + std::to_string(p.offset) + " of " +
+         std::to_string(train_->windows_per_epoch());
+}
+
 int64_t ShardCorpus::num_tokens(Split s) const { return split(s).num_tokens(); }
 
 }  // namespace gptcu

@@ -29,6 +29,7 @@ class ShardCorpus : public TokenBatches {
   void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const override;
   int64_t num_tokens(Split s) const override;
   const std::string& name() const override { return name_; }
+  std::string position(uint64_t index, int B) const override;
   const std::string& kind() const { return kind_; }
   const TokenDataset& split(Split s) const { return s == Split::train ? *train_ : *val_; }
 

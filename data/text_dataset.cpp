@@ -59,3 +59,10 @@ void TextDataset::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Te
 }
 
 }  // namespace gptcu
+
+namespace gptcu {
+std::string TextDataset::position(uint64_t index, int B) const {
+  // Windows are drawn at random positions, so there are no epochs: just how many were drawn.
+  return "random windows " + std::to_string(index * (uint64_t)B) + " drawn";
+}
+}  // namespace gptcu

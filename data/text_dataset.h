@@ -28,6 +28,8 @@ class TokenBatches {
   virtual void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const = 0;
   virtual int64_t num_tokens(Split s) const = 0;
   virtual const std::string& name() const = 0;
+  // Where training batch `index` of B sequences starts, in words (for logs and checkpoints).
+  virtual std::string position(uint64_t index, int B) const = 0;
 };
 
 class TextDataset : public TokenBatches {
@@ -39,6 +41,7 @@ class TextDataset : public TokenBatches {
 
   int64_t num_tokens(Split s) const override { return (int64_t)(s == Split::train ? train_ : val_).size(); }
   const std::string& name() const override { return name_; }
+  std::string position(uint64_t index, int B) const override;
   void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const override;
 
  private:

@@ -108,6 +108,7 @@ std::string save_checkpoint(const std::string& run_dir, const GPT& model, const 
                        {"step", state.step},
                        {"optimizer_steps", opt.steps_taken()},
                        {"train_batches", state.train_batches},
+                       {"data_position", state.data_position},
                        {"seed", config.train.seed},
                        {"last_val_loss", state.last_val_loss},
                        {"model", model.config().str()}};
@@ -178,6 +179,7 @@ void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerStat
     saved.step = js.at("step").get<int64_t>();
     saved.train_batches = js.at("train_batches").get<uint64_t>();
     saved.last_val_loss = js.value("last_val_loss", -1.0);
+    saved.data_position = js.value("data_position", std::string());
     optimizer_steps = js.at("optimizer_steps").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     user_error("checkpoint ", dir, ": state.json is damaged: ", e.what());

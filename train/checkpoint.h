@@ -28,6 +28,7 @@ struct TrainerState {
   int64_t step = 0;          // optimizer steps completed
   uint64_t train_batches = 0;  // micro-batches consumed: the data position
   double last_val_loss = -1;   // < 0: none yet
+  std::string data_position;   // the objective's description of train_batches (informational)
 };
 
 // Writes the checkpoint for state.step under run_dir and keeps only the newest `keep`

@@ -16,6 +16,7 @@ class PretrainObjective : public Objective {
       : model_(model), data_(data), B_(batch_size), T_(model.config().block_size), seed_(seed) {}
   Tensor train_loss(uint64_t index, int64_t* tokens) override;
   double eval_loss(uint64_t index) override;
+  std::string data_position(uint64_t index) const override { return data_.position(index, B_); }
 
  private:
   GPT& model_;

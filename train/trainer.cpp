@@ -105,7 +105,9 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
     GPTCU_USER_CHECK(state.step <= tc.max_steps, "checkpoint ", existing, " is at step ", state.step,
                      ", past train.max_steps (", tc.max_steps, ")");
     last_checkpoint = existing;
-    log << "resume: continuing from " << existing << " (step " << state.step << ")\n";
+    const std::string where = objective.data_position(state.train_batches);
+    log << "resume: continuing from " << existing << " (step " << state.step << ", micro-batch "
+        << state.train_batches << (where.empty() ? "" : ": " + where) << ")\n";
   }
   const fs::path metrics_path = run_dir / "metrics.jsonl";
   truncate_metrics(metrics_path, state.step);  // a fresh run starts it empty
@@ -121,6 +123,7 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   double last_loss = 0;
 
   auto checkpoint = [&]() {
+    state.data_position = objective.data_position(state.train_batches);
     last_checkpoint = save_checkpoint(run_dir.string(), model, opt, state, config, tc.keep_checkpoints);
     log << "checkpoint: " << last_checkpoint << "\n";
   };

@@ -21,6 +21,10 @@ class Objective {
   virtual Tensor train_loss(uint64_t index, int64_t* tokens) = 0;
   // Loss of evaluation batch number `index` (called under NoGradGuard).
   virtual double eval_loss(uint64_t index) = 0;
+  // Where training micro-batch `index` starts in the data, in words ("epoch 0, window 96 of
+  // 4619"), for the log and state.json; "" when the objective has nothing to add. Resuming
+  // needs only the micro-batch counter (batches are pure functions of their index).
+  virtual std::string data_position(uint64_t index) const { (void)index; return ""; }
 };
 
 struct TrainOptions {
