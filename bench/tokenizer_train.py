@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Time gptcu's BPE trainer against Hugging Face `tokenizers` on the same text, same machine.
 
-Both train a byte-level BPE vocabulary of --vocab-size tokens (256 bytes + merges, no specials,
-pairs seen fewer than twice never merged) with the same pre-split regex (pat_str of a tiktoken
-.meta.json, cl100k by default):
-  gptcu: build/bench/bench_bpe_train (data/bpe_trainer.cpp), each file one text;
+Both train a byte-level BPE vocabulary of --vocab-size tokens (256 bytes + merges; the specials
+gptcu adds are not counted; pairs seen fewer than twice never merged) with the same pre-split
+regex (pat_str of a tiktoken .meta.json, cl100k by default):
+  gptcu: `build/gptcu tokenizer train --text-unit file` (data/bpe_trainer.cpp), each file one text;
   HF:    Tokenizer(BPE()) with Split(regex, "isolated") + ByteLevel(use_regex=False), BpeTrainer,
          fed the documents (the files cut after each blank line, where no cl100k piece crosses,
          so both count the same pieces; HF parallelises over documents).
 Then both vocabularies encode the same text (gptcu's through tiktoken with its ranks) and the
 script reports bytes per token, with cl100k_base itself for reference when its file is at hand.
 
-  cmake --build build --target bench_bpe_train
+  cmake --build build --target gptcu
   python3 bench/tokenizer_train.py            # Chinese poems, 32000 tokens, all cores
   python3 bench/tokenizer_train.py --out bench/results/DATE-cpu-tokenizer-train.md
 
@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -64,21 +65,33 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def run_gptcu(args, pattern_arg):
-    out = "/tmp/gptcu_bench_bpe_train.ranks"
-    cmd = [args.binary, "--input", *args.input, "--vocab-size", str(args.vocab_size), "--pattern", pattern_arg,
-           "--threads", str(args.threads), "--out", out]
+def run_gptcu(args, pattern):
+    """`gptcu tokenizer train` on the files (each file one text); its stats from the printed lines."""
+    prefix = "/tmp/gptcu_bench_tokenizer_train"
+    cmd = [args.binary, "tokenizer", "train", "--input", *args.input, "--vocab-size", str(args.vocab_size),
+           "--pattern", pattern, "--text-unit", "file", "--threads", str(args.threads), "--out", prefix]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        sys.exit(f"bench_bpe_train failed:\n{proc.stderr}")
-    stats = json.loads(proc.stdout.strip().splitlines()[-1])
-    stats["wall"] = wall
-    stats["log"] = proc.stderr
-    with open(out) as f:
-        ranks = [base64.b64decode(line.strip()) for line in f if line.strip()]
-    return stats, ranks, " ".join(cmd)
+        sys.exit(f"gptcu tokenizer train failed:\n{proc.stderr}")
+    # "bpe-train: 1643906 pieces, 850372 unique, counted in 0.3 s"
+    # "trained 32000 ranks + 1 special(s) = vocab size 32001 in 4.26 s (31744 merges, 7460 merges/s; counting 0.31 s); ..."
+    pieces = re.search(r"^bpe-train: (\d+) pieces, (\d+) unique", proc.stdout, re.M)
+    trained = re.search(r"^trained \d+ ranks .* in ([\d.]+) s \(\d+ merges, \d+ merges/s; counting ([\d.]+) s\)",
+                        proc.stdout, re.M)
+    if not pieces or not trained:
+        sys.exit(f"cannot read the statistics from the output of {' '.join(cmd)}:\n{proc.stdout}")
+    stats = {"words": int(pieces[1]), "unique_words": int(pieces[2]), "seconds": float(trained[1]),
+             "count_seconds": float(trained[2]), "wall": wall, "log": proc.stdout}
+    ranks = []
+    with open(prefix + ".tiktoken") as f:
+        for line in f:
+            if line.strip():
+                token, rank = line.split()
+                assert int(rank) == len(ranks)
+                ranks.append(base64.b64decode(token))
+    return stats, ranks, " ".join(shlex.quote(c) for c in cmd)
 
 
 def run_hf(args, pattern, docs):
@@ -116,7 +129,7 @@ def main():
                     help="tiktoken .meta.json whose pat_str is the pre-split regex")
     ap.add_argument("--vocab-size", type=int, default=32000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--binary", default=os.path.join(REPO, "build", "bench", "bench_bpe_train"))
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "gptcu"))
     ap.add_argument("--out", help="write the results as markdown here")
     args = ap.parse_args()
 
@@ -130,7 +143,7 @@ def main():
     nbytes = sum(len(t.encode()) for t in texts)
     print(f"{len(args.input)} files, {nbytes / 1e6:.1f} MB, {len(docs)} documents, {args.threads} threads", flush=True)
 
-    g, g_ranks, g_cmd = run_gptcu(args, args.meta)
+    g, g_ranks, g_cmd = run_gptcu(args, pattern)
     print(g["log"], end="")
     g_merge_s = g["seconds"] - g["count_seconds"]
     print(f"gptcu: {g['seconds']:.2f} s in train_bpe ({g['count_seconds']:.2f} counting, {g_merge_s:.2f} merging), "
@@ -158,7 +171,7 @@ def main():
         ("  of which pre-split + counting", f"{g['count_seconds']:.2f}", "n/a"),
         ("merges/s (merges / train seconds)", f"{merges / g['seconds']:.0f}", f"{hf_merges / hf_s:.0f}"),
         ("merges/s of the merge phase alone", f"{merges / g_merge_s:.0f}", "n/a"),
-        ("process wall seconds (incl. reading files)", f"{g['wall']:.2f}", "n/a"),
+        ("process wall seconds (reading, training, saving, bytes/token pass)", f"{g['wall']:.2f}", "n/a"),
         ("pieces / unique pieces", f"{g['words']} / {g['unique_words']}", "n/a"),
         ("bytes per token on the training text", f"{g_bpt:.3f}", f"{hf_bpt:.3f}"),
     ]

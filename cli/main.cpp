@@ -2,7 +2,8 @@
 //
 //   gptcu pretrain --config configs/shakespeare_char.yaml [--set train.lr=1e-3 ...] [--resume] [--stop-after N]
 //   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--seed S]
-//   gptcu tokenizer encode|decode|bench --tokenizer PATH ...   (cli/tokenizer_cmd.cpp)
+//   gptcu tokenizer train --input FILE... --vocab-size N --out PREFIX   (cli/tokenizer_cmd.cpp)
+//   gptcu tokenizer encode|decode|bench --tokenizer PATH ...
 //   gptcu version
 //
 // Every user mistake (bad config, missing file, bad data) ends as one line "error: ..." on

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/check.h"
+#include "data/bpe_tokenizer.h"
 #include "data/bpe_trainer.h"
 
 using namespace gptcu;
@@ -16,10 +17,6 @@ namespace {
 
 // Runs of spaces and runs of anything else; split_spaces() below splits the same way by hand.
 const char* const kSpacePattern = "[^ ]+| +";
-// tiktoken's cl100k_base pre-split regex (data/bpe_tokenizer.h has it as kPatternCl100k).
-const char* const kCl100k =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 std::vector<std::string> split_spaces(std::string_view text) {
   std::vector<std::string> pieces;
@@ -195,11 +192,11 @@ TEST_CASE("BPE training does not depend on the thread count", "[bpe-train]") {
     texts[0] += random_text(rng, 1 + rng() % 12, {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "一"}) + (rng() % 5 ? " " : "\n");
   }
   for (int d = 0; d < 300; d++) texts.push_back(random_text(rng, 50 + rng() % 200, {"a", "b", "c", "x", "y", "z", " ", "\n"}));
-  const auto r1 = train(texts, 1000, 2, kCl100k, 1);
+  const auto r1 = train(texts, 1000, 2, kPatternCl100k, 1);
   check_well_formed(r1.ranks);
   CHECK(r1.ranks.size() == 1000);
   for (int threads : {2, 4}) {
-    const auto rt = train(texts, 1000, 2, kCl100k, threads);
+    const auto rt = train(texts, 1000, 2, kPatternCl100k, threads);
     CHECK(rt.ranks == r1.ranks);
     CHECK(rt.words == r1.words);
     CHECK(rt.unique_words == r1.unique_words);
@@ -217,8 +214,8 @@ TEST_CASE("BPE training: a long text is cut only where cl100k pieces end", "[bpe
     all += d;
     docs.push_back(std::move(d));
   }
-  const auto whole = train({all}, 600, 2, kCl100k, 2);
-  const auto parts = train(docs, 600, 2, kCl100k, 2);
+  const auto whole = train({all}, 600, 2, kPatternCl100k, 2);
+  const auto parts = train(docs, 600, 2, kPatternCl100k, 2);
   CHECK(whole.words == parts.words);
   CHECK(whole.unique_words == parts.unique_words);
   CHECK(whole.ranks == parts.ranks);
@@ -231,7 +228,7 @@ TEST_CASE("BPE training on Chinese: characters, then words, then whole lines", "
   std::ostringstream log;
   BpeTrainOptions o;
   o.vocab_size = 2000;
-  o.pattern = kCl100k;
+  o.pattern = kPatternCl100k;
   o.log = &log;
   std::vector<std::string_view> views(texts.begin(), texts.end());
   const auto r = train_bpe(views, o);
@@ -280,7 +277,7 @@ TEST_CASE("BPE training: bytes the regex cannot match (invalid UTF-8) are pieces
 TEST_CASE("BPE training: very long pieces (a megabyte without a break)", "[bpe-train]") {
   std::string han, spaces(200000, ' ');
   for (int i = 0; i < 400000; i++) han += i % 2 ? "山" : "水";
-  const auto r = train({han, "x" + spaces + "y"}, 400, 2, kCl100k, 2);
+  const auto r = train({han, "x" + spaces + "y"}, 400, 2, kPatternCl100k, 2);
   CHECK(r.words == 1 + 3);  // the run of letters; "x", the spaces, " y"
   check_well_formed(r.ranks);
   // "水山" x 200000: "水山", then doublings of it, as long as a pair occurs twice.
