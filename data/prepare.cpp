@@ -107,6 +107,7 @@ std::vector<Encoded> encode_all(const std::vector<Record>& records, RecordKind k
   std::atomic<int64_t> done_bytes{0};
   std::exception_ptr error;
   std::mutex error_mutex;
+  std::atomic<bool> failed{false};  // the reporter's view of `error` (which is not atomic)
   auto work = [&]() {
     try {
       constexpr size_t kBlock = 256;
@@ -121,13 +122,14 @@ std::vector<Encoded> encode_all(const std::vector<Record>& records, RecordKind k
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
+      failed = true;
     }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; t++) pool.emplace_back(work);
-  // The calling thread works too, and reports progress between blocks.
+  // The calling thread works too; another one prints the progress.
   std::thread reporter([&]() {
-    while (next.load() < records.size() && !error) {
+    while (next.load() < records.size() && !failed) {
       progress.update((double)done_bytes.load());
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -163,8 +165,14 @@ void check_out_dir(const std::string& out_dir) {
 
 void publish(const fs::path& tmp, const fs::path& out) {
   const fs::path old = out.string() + ".old-" + std::to_string(::getpid());
-  if (fs::exists(out)) fs::rename(out, old);
-  fs::rename(tmp, out);
+  const bool had_old = fs::exists(out);
+  if (had_old) fs::rename(out, old);
+  try {
+    fs::rename(tmp, out);
+  } catch (...) {
+    if (had_old) fs::rename(old, out);  // the previous output stays where it was
+    throw;
+  }
   fs::remove_all(old);
 }
 
@@ -241,6 +249,7 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
   rep.records_read = rstats.records;
   rep.malformed = rstats.malformed;
   rep.missing_fields = rstats.missing_fields;
+  rep.repaired_utf8 = rstats.invalid_utf8;  // JSON lines are repaired while reading, before clean_record
   rep.examples = rstats.examples;
   GPTCU_USER_CHECK(!records.empty(), "no records in the inputs (", cfg.inputs.size(), " file(s), ", rstats.malformed,
                    " malformed line(s), ", rstats.missing_fields, " record(s) missing fields)");
@@ -307,8 +316,11 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
   std::vector<Encoded> enc = encode_all(kept, kind, tok, chat, cfg, max_tokens, log);
 
   // 5. write, into a temporary directory renamed into place at the end
-  const fs::path out(out_dir);
-  if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+  // Absolute and without a trailing '/': "data/sft/" must give the sibling "data/sft.tmp-PID",
+  // not "data/sft/.tmp-PID" inside the directory it replaces.
+  fs::path out = fs::absolute(out_dir).lexically_normal();
+  if (!out.has_filename()) out = out.parent_path();
+  fs::create_directories(out.parent_path());
   const fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(tmp);
   fs::create_directories(tmp);
@@ -355,8 +367,9 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
       for (std::string& f : files) f = fs::path(f).filename().string();
       splits[names[s]] = {{"records", rep.kept[s]}, {"tokens", rep.tokens[s]}, {"files", files}};
     }
+    if (rep.kept[0] == 0) log << rep.table();
     GPTCU_USER_CHECK(rep.kept[0] > 0, "nothing left to write for the train split: ", rep.records_read,
-                     " records read, none kept (see the report)\n", rep.table());
+                     " records read, none kept (see the report above)");
     tok.save((tmp / "tokenizer").string());
     rep.seconds = total_time.seconds();
     nlohmann::json specials = nlohmann::json::object();
@@ -386,7 +399,10 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
           {"near_duplicates", rep.near_duplicates},
           {"over_max_tokens", rep.too_many_tokens},
           {"seconds", rep.seconds}}}};
-    std::ofstream(tmp / kMetaFile) << meta.dump(2) << "\n";
+    std::ofstream meta_out(tmp / kMetaFile);
+    meta_out << meta.dump(2) << "\n";
+    meta_out.close();
+    GPTCU_USER_CHECK(meta_out.good(), "cannot write ", (tmp / kMetaFile).string());
     publish(tmp, out);
   } catch (...) {
     fs::remove_all(tmp);
