@@ -34,6 +34,7 @@ void register_sample(CLI::App& app) {
     args->opt.stop_token = tokenizer.special_id("<|endoftext|>");
     args->opt.vocab_limit = tokenizer.vocab_size();
     ids = generate(model, ids, args->opt);
+    if (ids.size() > 1 && ids.back() == args->opt.stop_token) ids.pop_back();  // stopped: not part of the text
     std::cout << tokenizer.decode(ids) << std::endl;
   });
 }

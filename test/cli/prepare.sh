@@ -76,7 +76,7 @@ rm -rf prepared digits.tiktoken digits.meta.json run/tokenizer.tiktoken run/toke
 "$GPTCU" sample --checkpoint run --prompt "12+" --max-new-tokens 12 --temperature 0 >sample.txt 2>sample.err ||
   { show_file sample.err stderr; fail "gptcu sample --checkpoint run failed without the prepared directory"; }
 [[ "$(head -c 3 sample.txt)" == "12+" ]] || { show_file sample.txt; fail "the sample does not start with the prompt"; }
-# The model may stop at <|endoftext|> (id 356 of the saved tokenizer), which is printed.
+# The model may stop at <|endoftext|> (id 356 of the saved tokenizer); sample does not print the stop token.
 python3 - corpus.txt sample.txt <<'PY' || fail "the greedy sample has bytes that are not in the corpus"
 import sys
 seen = set(open(sys.argv[1], "rb").read()) | {ord("\n")}
