@@ -1,5 +1,5 @@
-// test/data/shard_fixtures.h: helpers shared by the shard and loader tests: a fresh temporary
-// directory per test, and raw file writing for hand-made (llm.c-style or broken) shards.
+// test/data/shard_fixtures.h: helpers shared by the data tests: a fresh temporary directory per
+// test, raw file writing for hand-made (llm.c-style or broken) shards, a one-line-error check.
 #pragma once
 #include <unistd.h>
 
@@ -10,7 +10,24 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "core/check.h"
+
 namespace gptcu::test {
+
+// f() throws a one-line UserError whose message contains `needle`.
+template <typename F>
+void check_user_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    FAIL("no UserError (expected one mentioning '" << needle << "')");
+  } catch (const UserError& e) {
+    INFO("message: " << e.what());
+    CHECK(std::string(e.what()).find(needle) != std::string::npos);
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);  // one line
+  }
+}
 
 // A new empty directory under the system temp dir, removed with its contents at scope exit.
 struct TempDir {

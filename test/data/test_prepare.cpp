@@ -25,6 +25,7 @@
 
 using namespace gptcu;
 using gptcu::test::TempDir;
+using gptcu::test::check_user_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -115,19 +116,6 @@ std::vector<std::string> leftovers(const fs::path& dir) {
     if (name.find(".tmp-") != std::string::npos || name.find(".old-") != std::string::npos) found.push_back(name);
   }
   return found;
-}
-
-// f() throws a one-line UserError whose message contains `needle`.
-template <typename F>
-void check_user_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    FAIL("no UserError (expected one mentioning '" << needle << "')");
-  } catch (const UserError& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    CHECK(std::string(e.what()).find('\n') == std::string::npos);  // one line
-  }
 }
 
 const std::string kLong =

@@ -15,6 +15,7 @@
 
 using namespace gptcu;
 using gptcu::test::TempDir;
+using gptcu::test::check_user_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -39,19 +40,6 @@ std::string prepare(const TempDir& dir, const std::string& name, const std::stri
   std::ostringstream log;
   run_prepare(cfg, "byte", dir / "out", val_fraction, 64, log);
   return dir / "out";
-}
-
-// f() throws a one-line UserError whose message contains `needle`.
-template <typename F>
-void check_user_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    FAIL("no UserError (expected one mentioning '" << needle << "')");
-  } catch (const UserError& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    CHECK(std::string(e.what()).find('\n') == std::string::npos);  // one line
-  }
 }
 
 }  // namespace
