@@ -18,9 +18,6 @@
 // regex has newer ones, so characters assigned after Unicode 14 may split differently.
 #include "data/bpe_tokenizer.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,6 +28,8 @@
 #include <unordered_map>
 
 #include "core/check.h"
+#include "data/clean.h"
+#include "data/split_regex.h"
 
 namespace gptcu {
 
@@ -54,25 +53,6 @@ namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;        // "not a token" in rank lookups
 constexpr size_t kLinearMaxBytes = 192;      // longer pieces merge with the heap variant
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t c = (uint8_t)s[i];
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-    for (int k = 1; k < len; k++) {
-      const uint8_t d = (uint8_t)s[i + k];
-      if ((d & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (d & 0x3f);
-    }
-    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) return false;
-    i += len;
-  }
-  return true;
-}
 
 // ---- hash of a byte string (wyhash-style multiply-mix) ----
 inline uint64_t load64(const char* p) {
@@ -108,102 +88,6 @@ inline uint64_t hash_bytes(const char* p, size_t n) {
   for (size_t i = 0; i + 16 < n; i += 16) h = mum(load64(p + i) ^ k0, load64(p + i + 8) ^ h);
   return mum(load64(p + n - 16) ^ k1 ^ h, load64(p + n - 8) ^ k0);
 }
-
-// ---- the pre-split regex ----
-
-// Per-thread PCRE2 match state: match data for one pair and a JIT stack big enough for any
-// piece (the default 32 KB is too small for pathological inputs).
-struct MatchScratch {
-  pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
-  pcre2_match_context* context = pcre2_match_context_create(nullptr);
-  pcre2_jit_stack* stack = pcre2_jit_stack_create(64 * 1024, 64 * 1024 * 1024, nullptr);
-  MatchScratch() {
-    GPTCU_CHECK(data && context && stack, "PCRE2 out of memory");
-    pcre2_jit_stack_assign(context, nullptr, stack);
-  }
-  ~MatchScratch() {
-    pcre2_jit_stack_free(stack);
-    pcre2_match_context_free(context);
-    pcre2_match_data_free(data);
-  }
-};
-
-// tiktoken's regexes run on Rust's regex crate, where \s is Unicode's White_Space property.
-// PCRE2 10.42's \s (with UCP) also matches U+180E MONGOLIAN VOWEL SEPARATOR, which stopped
-// being White_Space in Unicode 6.3, so we spell White_Space out: \s outside a class becomes
-// [WS], \S becomes [^WS], and \s inside a class becomes WS (a \S inside a class is left alone).
-std::string with_unicode_white_space(const std::string& pattern) {
-  static const std::string ws = R"(\t\n\x{0B}\f\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
-  std::string out;
-  bool in_class = false;
-  for (size_t i = 0; i < pattern.size(); i++) {
-    const char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      const char e = pattern[++i];
-      if (e == 's')
-        out += in_class ? ws : "[" + ws + "]";
-      else if (e == 'S' && !in_class)
-        out += "[^" + ws + "]";
-      else
-        out += c, out += e;
-      continue;
-    }
-    out += c;
-    if (!in_class && c == '[') {
-      in_class = true;
-      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
-      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];  // a literal ] first
-    } else if (in_class && c == '[' && i + 1 < pattern.size() && pattern[i + 1] == ':') {
-      const size_t end = pattern.find(":]", i + 2);  // a POSIX class [:alpha:]
-      if (end != std::string::npos) out.append(pattern, i + 1, end + 1 - i), i = end + 1;
-    } else if (in_class && c == ']') {
-      in_class = false;
-    }
-  }
-  return out;
-}
-
-class Regex {
- public:
-  explicit Regex(const std::string& pattern_text) {
-    const std::string pattern = with_unicode_white_space(pattern_text);
-    int err = 0;
-    PCRE2_SIZE offset = 0;
-    code_ = pcre2_compile((PCRE2_SPTR)pattern.data(), pattern.size(),
-                          PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &err, &offset,
-                          nullptr);
-    if (!code_) user_error("tokenizer regex does not compile: ", message(err), " (in '", pattern_text, "')");
-    jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
-  }
-  ~Regex() { pcre2_code_free(code_); }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-
-  // The leftmost non-empty match in subject[pos, end) -> [begin, finish); false if none.
-  // The subject always starts at the text's first byte, so that a match from a position
-  // depends on that position alone (what encode_parallel relies on).
-  bool search(const char* subject, size_t end, size_t pos, size_t& begin, size_t& finish) const {
-    thread_local MatchScratch scratch;
-    const int rc = jit_ ? pcre2_jit_match(code_, (PCRE2_SPTR)subject, end, pos, PCRE2_NOTEMPTY, scratch.data,
-                                          scratch.context)
-                        : pcre2_match(code_, (PCRE2_SPTR)subject, end, pos, PCRE2_NOTEMPTY, scratch.data,
-                                      scratch.context);
-    if (rc == PCRE2_ERROR_NOMATCH) return false;
-    if (rc < 0) user_error("tokenizer regex failed at byte ", pos, ": ", message(rc));
-    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(scratch.data);
-    begin = ov[0], finish = ov[1];
-    return true;
-  }
-
- private:
-  static std::string message(int err) {
-    PCRE2_UCHAR buf[256];
-    pcre2_get_error_message(err, buf, sizeof buf);
-    return (const char*)buf;
-  }
-  pcre2_code* code_ = nullptr;
-  bool jit_ = false;
-};
 
 // A special token found in the text.
 struct SpecialHit {
@@ -250,7 +134,7 @@ struct Vocab {
   std::vector<uint64_t> bloom;
   uint64_t bloom_mask = 0;
   size_t max_token_len = 0;
-  std::unique_ptr<Regex> regex;
+  std::unique_ptr<SplitRegex> regex;
   uint64_t serial;  // unique per Vocab, never reused (keys the per-thread ShortCache)
 
   Vocab(std::vector<std::string> ranks, const std::string& pattern) : tokens(std::move(ranks)) {
@@ -298,7 +182,7 @@ struct Vocab {
       const char two[2] = {(char)(pair >> 8), (char)pair};
       byte_pair_rank[pair] = find(two, 2);
     }
-    regex = std::make_unique<Regex>(pattern);
+    regex = std::make_unique<SplitRegex>(pattern);
   }
   Vocab(const Vocab&) = delete;
   Vocab& operator=(const Vocab&) = delete;
@@ -473,7 +357,7 @@ struct BpeTokenizer::Impl {
 
   void add(const std::string& token, int32_t id) {
     GPTCU_USER_CHECK(!token.empty(), "tokenizer: a special token is empty");
-    GPTCU_USER_CHECK(valid_utf8(token), "tokenizer: special token '", token, "' is not valid UTF-8");
+    GPTCU_USER_CHECK(is_valid_utf8(token), "tokenizer: special token '", token, "' is not valid UTF-8");
     GPTCU_USER_CHECK(id >= (int32_t)vocab->tokens.size(), "tokenizer: special token '", token, "' has id ", id,
                      ", which is an ordinary rank (< ", vocab->tokens.size(), ")");
     GPTCU_USER_CHECK(!special_ids.count(token), "tokenizer: special token '", token, "' appears twice");

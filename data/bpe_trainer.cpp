@@ -1,8 +1,5 @@
 // data/bpe_trainer.cpp: byte-level BPE training (see bpe_trainer.h for the algorithm).
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "data/bpe_trainer.h"
-
-#include <pcre2.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +14,7 @@
 #include <unordered_set>
 
 #include "core/check.h"
+#include "data/split_regex.h"
 
 namespace gptcu {
 namespace {
@@ -29,41 +27,18 @@ double seconds_since(Clock::time_point t0) {
 
 // ---- pre-split ---------------------------------------------------------------------------
 
-// A compiled, JIT-ed regex; each thread makes its own match data.
-struct Regex {
-  pcre2_code* code = nullptr;
-  explicit Regex(const std::string& pattern) {
-    int err = 0;
-    PCRE2_SIZE at = 0;
-    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                         PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &at, nullptr);
-    if (!code) {
-      PCRE2_UCHAR msg[256];
-      pcre2_get_error_message(err, msg, sizeof msg);
-      user_error("BPE training: the pre-split regex does not compile (at offset ", at, "): ", reinterpret_cast<char*>(msg));
-    }
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
-  }
-  ~Regex() { pcre2_code_free(code); }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-};
-
 // Calls fn(piece) for the pieces of text[begin, end): the regex matches, and the unmatched
 // gaps between them. The whole text is the subject, so look-arounds see across the range ends.
 template <typename Fn>
-void split_range(const Regex& re, pcre2_match_data* md, std::string_view text, size_t begin, size_t end, Fn&& fn) {
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+void split_range(const SplitRegex& re, std::string_view text, size_t begin, size_t end, Fn&& fn) {
   size_t pos = begin;
   while (pos < end) {
-    const int rc = pcre2_match(re.code, subject, text.size(), pos, PCRE2_NOTEMPTY, md, nullptr);
-    if (rc == PCRE2_ERROR_NOMATCH) {
+    size_t b = 0, f = 0;
+    if (!re.search(text.data(), text.size(), pos, b, f)) {
       fn(text.substr(pos, end - pos));
       return;
     }
-    GPTCU_CHECK(rc > 0, "pcre2_match failed with code ", rc);
-    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-    const size_t s = std::min<size_t>(ov[0], end), e = std::min<size_t>(ov[1], end);
+    const size_t s = std::min(b, end), e = std::min(f, end);
     if (s > pos) fn(text.substr(pos, s - pos));
     if (e > s) fn(text.substr(s, e - s));
     pos = std::max(e, s);
@@ -177,7 +152,7 @@ struct Counted {
   int64_t words = 0;
 };
 
-Counted count_pieces(const std::vector<std::string_view>& texts, const Regex& re, int threads, std::ostream* log) {
+Counted count_pieces(const std::vector<std::string_view>& texts, const SplitRegex& re, int threads, std::ostream* log) {
   std::vector<Segment> segs;
   std::vector<size_t> unit_starts;
   make_units(texts, segs, unit_starts);
@@ -193,15 +168,13 @@ Counted count_pieces(const std::vector<std::string_view>& texts, const Regex& re
   const auto t0 = Clock::now();
   auto worker = [&](int t) {
     try {
-      pcre2_match_data* md = pcre2_match_data_create_from_pattern(re.code, nullptr);
-      std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> hold(md, pcre2_match_data_free);
       std::hash<std::string_view> hasher;
       auto last_log = Clock::now();
       for (size_t u; (u = next_unit.fetch_add(1)) < units;) {
         size_t bytes = 0;
         for (size_t i = unit_starts[u]; i < unit_starts[u + 1]; i++) {
           const Segment& s = segs[i];
-          split_range(re, md, texts[s.text], s.begin, s.end, [&](std::string_view piece) {
+          split_range(re, texts[s.text], s.begin, s.end, [&](std::string_view piece) {
             const uint64_t h = hasher(piece);
             maps[t][(h >> 40) % kShards].add(piece, h, 1);
             words[t]++;
@@ -548,7 +521,7 @@ BpeTrainResult train_bpe(const std::vector<std::string_view>& texts, const BpeTr
                    opts.min_pair_count);
   GPTCU_USER_CHECK(!opts.pattern.empty(), "BPE training: the pre-split pattern is empty");
   const auto t0 = Clock::now();
-  const Regex re(opts.pattern);
+  const SplitRegex re(opts.pattern);
   const int threads = opts.threads > 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
 
   BpeTrainResult r;

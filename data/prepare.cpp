@@ -44,9 +44,10 @@ RecordKind parse_kind(const std::string& k) {
 }
 
 // The split is decided by the prompt alone for preference pairs and RL prompts, so that two
-// answers to one prompt never land on both sides of the train/validation line.
-std::string split_key(const Record& r) {
-  if (r.kind != RecordKind::preference && r.kind != RecordKind::rl_prompt) return record_key(r);
+// answers to one prompt never land on both sides of the train/validation line; `key` is
+// record_key(r), used as it is for the other kinds.
+std::string split_key(const Record& r, const std::string& key) {
+  if (r.kind != RecordKind::preference && r.kind != RecordKind::rl_prompt) return key;
   Record prompt_only;
   prompt_only.kind = r.kind;
   prompt_only.messages = r.messages;
@@ -100,8 +101,9 @@ std::vector<Encoded> encode_all(const std::vector<Record>& records, RecordKind k
   std::vector<Encoded> out(records.size());
   int threads = cfg.threads > 0 ? cfg.threads : (int)std::max(1u, std::thread::hardware_concurrency());
   threads = (int)std::min<size_t>((size_t)threads, std::max<size_t>(1, records.size() / 64));
+  std::vector<int64_t> record_bytes(records.size());  // progress is counted in record bytes
   double total_bytes = 0;
-  for (const Record& r : records) total_bytes += (double)record_key(r).size();
+  for (size_t i = 0; i < records.size(); i++) total_bytes += (double)(record_bytes[i] = (int64_t)record_key(records[i]).size());
   Progress progress(log, "tokenize", total_bytes, "MB", 1e6);
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done_bytes{0};
@@ -115,7 +117,7 @@ std::vector<Encoded> encode_all(const std::vector<Record>& records, RecordKind k
         int64_t bytes = 0;
         for (size_t i = b; i < std::min(records.size(), b + kBlock); i++) {
           out[i] = encode_record(records[i], kind, tok, chat, cfg.system_prompt, max_tokens);
-          bytes += (int64_t)record_key(records[i]).size();
+          bytes += record_bytes[i];
         }
         done_bytes += bytes;
       }
@@ -296,15 +298,15 @@ PrepareReport run_prepare(const PrepareConfig& cfg, const std::string& tokenizer
     }
     if (outcome == CleanOutcome::repaired) rep.repaired_utf8++;
     if (outcome == CleanOutcome::changed) rep.changed_by_cleaning++;
-    const std::string key = record_key(r);
     const std::string reason = filter_record(r, fopt);
     if (reason == "too_short") { rep.filtered_too_short++; continue; }
     if (reason == "too_long") { rep.filtered_too_long++; continue; }
     if (!reason.empty()) { rep.filtered_repetition++; continue; }
+    const std::string key = record_key(r);
     const Deduper::Verdict v = dedup.add(key);
     if (v == Deduper::Verdict::exact_duplicate) { rep.exact_duplicates++; continue; }
     if (v == Deduper::Verdict::near_duplicate) { rep.near_duplicates++; continue; }
-    split.push_back(split_of(split_key(r), val_fraction, cfg.test_fraction, kSplitSeed));
+    split.push_back(split_of(split_key(r, key), val_fraction, cfg.test_fraction, kSplitSeed));
     kept.push_back(std::move(r));
   }
   cleaning.update((double)records.size());
