@@ -1,6 +1,8 @@
-// cli/data_cmd.cpp: `gptcu data synth` (a generated corpus, no download needed) and
-// `gptcu data prepare` (inputs -> cleaned, deduplicated, split token shards; data/prepare.h).
+// cli/data_cmd.cpp: `gptcu data synth` (a generated corpus, no download needed), `gptcu data
+// task` (the generated post-training task, data/synthetic.h) and `gptcu data prepare` (inputs ->
+// cleaned, deduplicated, split token shards; data/prepare.h).
 //
+//   gptcu data task --out data/task --seed 1 --sft 5000 --kinds add,sub,reverse
 //   gptcu data prepare --config configs/shakespeare_gpt2.yaml        # prepare.* keys, into data.path
 //   gptcu data prepare --input a.jsonl b.json.gz --out data/sft --tokenizer ../shared/data/tokenizers/gpt2
 #include <fstream>
@@ -37,6 +39,32 @@ void register_data(CLI::App& app) {
     out.flush();
     GPTCU_USER_CHECK(out.good(), "error writing '", args->out, "'");
     std::cout << "wrote " << args->lines << " lines (" << text.size() << " bytes) to " << args->out << "\n";
+  });
+
+  struct TaskArgs {
+    std::string out;
+    TaskOptions opt;
+    TaskCounts counts;
+  };
+  auto targs = std::make_shared<TaskArgs>();
+  CLI::App* task = data->add_subcommand(
+      "task", "write the generated post-training task (arithmetic and word problems, English and Chinese): "
+              "pretrain, sft, prefs, rl_train, rl_test JSONL files");
+  task->add_option("--out", targs->out, "output directory")->required();
+  task->add_option("--seed", targs->opt.seed, "random seed");
+  task->add_option("--pretrain", targs->counts.pretrain, "problems in pretrain.jsonl (text)")->check(CLI::NonNegativeNumber);
+  task->add_option("--sft", targs->counts.sft, "dialogues in sft.jsonl")->check(CLI::NonNegativeNumber);
+  task->add_option("--prefs", targs->counts.prefs, "pairs in prefs.jsonl")->check(CLI::NonNegativeNumber);
+  task->add_option("--rl-train", targs->counts.rl_train, "prompts in rl_train.jsonl")->check(CLI::NonNegativeNumber);
+  task->add_option("--rl-test", targs->counts.rl_test, "held-out prompts in rl_test.jsonl")->check(CLI::NonNegativeNumber);
+  task->add_option("--kinds", targs->opt.kinds, "comma-separated subset of add,sub,mul,reverse,upper,first,last,len")
+      ->delimiter(',');
+  task->add_option("--max-operand", targs->opt.max_operand, "largest arithmetic operand");
+  task->add_option("--zh-fraction", targs->opt.zh_fraction, "share of problems phrased in Chinese");
+  task->add_option("--test-fraction", targs->opt.test_fraction, "share of problems held out for rl_test");
+  task->callback([targs]() {
+    const TaskSummary s = write_task_files(targs->out, targs->opt, targs->counts);
+    std::cout << s.table() << "wrote " << targs->out << "\n";
   });
 
   struct PrepareArgs {
