@@ -50,4 +50,45 @@ Tensor add(const Tensor& a, const Tensor& b);
 // the same data seen with another shape (free), with a gradient
 Tensor reshape(const Tensor& x, const Shape& shape);
 
+// ---- post-training: scoring, preference and RL losses --------------------------------
+// Masked means divide by the mask's total (a zero total is an error); the means of the
+// one-element losses are accumulated in double. Inputs documented as fixed get no gradient.
+
+// Log-probability of each target under softmax(logits / temperature) over the first vocab_size
+// entries: logits (..., Vp), targets (...) i32 -> (...) f32. target < 0: 0 and no gradient.
+// (PPO scores with the sampling temperature.) Fused: never materialises the probabilities; backward
+// like cross-entropy's, scaled by 1/temperature.
+Tensor token_logprobs(const Tensor& logits, const Tensor& targets, int vocab_size, float temperature = 1.0f);
+
+// Entropy of softmax(logits / temperature) per row: (..., Vp) -> (...). A metric: no gradient.
+Tensor token_entropy(const Tensor& logits, int vocab_size, float temperature = 1.0f);
+
+// Row b of x at position idx[b]: x (B, T, ...) , idx (B) i32 -> (B, ...). Gradient scatters back.
+// (The reward model reads its scalar head at the last token of each sequence.)
+Tensor select_positions(const Tensor& x, const Tensor& idx);
+
+// Per-row masked sum: x (B, T), mask (B, T) f32 -> (B). (Sequence log-probabilities for DPO.)
+// The mask is fixed (no gradient).
+Tensor masked_sum(const Tensor& x, const Tensor& mask);
+
+// Reward-model loss, a one-element tensor: mean_i -log sigmoid(chosen_i - rejected_i - margin); chosen, rejected (N).
+Tensor pairwise_loss(const Tensor& chosen, const Tensor& rejected, float margin = 0.0f);
+
+// DPO (Rafailov et al. 2023), one element: mean_i -log sigmoid(beta * ((pc_i - rc_i) - (pr_i - rr_i))) from
+// sequence log-probs (N) of the policy (pc chosen, pr rejected; with grad) and the frozen reference (rc, rr).
+// (A reference that does require grad gets its gradient too.)
+Tensor dpo_loss(const Tensor& policy_chosen, const Tensor& policy_rejected,
+                const Tensor& ref_chosen, const Tensor& ref_rejected, float beta);
+
+// PPO/GRPO clipped surrogate, one element: the masked mean over tokens of
+//   max(-A r, -A clip(r, 1-eps, 1+eps)) + kl_coef * (exp(ref - logp) - (ref - logp) - 1)
+// with r = exp(logp - old_logp). logp (B, T) with grad; old_logp, advantages, mask (B, T) f32 fixed;
+// ref_logp (B, T) optional (the k3 KL estimator of Schulman's "Approximating KL divergence"; used when kl_coef > 0).
+Tensor policy_loss(const Tensor& logp, const Tensor& old_logp, const Tensor& advantages, const Tensor& mask,
+                   float clip_eps, const Tensor& ref_logp = {}, float kl_coef = 0.0f);
+
+// PPO clipped value loss, one element: 0.5 * masked mean of max((v - R)^2, (v_old + clip(v - v_old, -eps, eps) - R)^2);
+// values (B, T) with grad, old_values, returns, mask fixed. eps <= 0: unclipped.
+Tensor value_loss(const Tensor& values, const Tensor& old_values, const Tensor& returns, const Tensor& mask, float clip_eps);
+
 }  // namespace gptcu::ops

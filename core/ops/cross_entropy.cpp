@@ -7,13 +7,9 @@ namespace gptcu::ops {
 
 Tensor cross_entropy_per_token(const Tensor& logits, const Tensor& targets, int vocab_size) {
   detail::op_device("cross_entropy", {&logits, &targets});
+  const int N = detail::check_logit_targets("cross_entropy", logits, targets, vocab_size);
   const int Vp = (int)logits.size(-1);
-  const int N = (int)(logits.numel() / Vp);
-  GPTCU_CHECK(targets.numel() == N, "cross_entropy: ", N, " rows of logits ", logits.str(), " vs targets ", targets.str());
-  GPTCU_CHECK(vocab_size > 0 && vocab_size <= Vp, "cross_entropy: vocab_size ", vocab_size, " vs logits ", logits.str());
   const int32_t* tgt = targets.data<int32_t>();
-  for (int i = 0; i < N; i++)
-    GPTCU_CHECK(tgt[i] < vocab_size, "cross_entropy: target id ", tgt[i], " >= vocab size ", vocab_size);
   Tensor losses = Tensor::empty(targets.shape());
   cpu::cross_entropy_forward(losses.data<float>(), logits.data<float>(), tgt, N, vocab_size, Vp);
   if (autograd::needs_grad({&logits})) {

@@ -2,6 +2,7 @@
 #pragma once
 #include "core/autograd.h"
 #include "core/tensor.h"
+#include "kernels/cpu/cpu_kernels.h"
 
 namespace gptcu::ops::detail {
 
@@ -23,6 +24,26 @@ inline Device op_device(const char* op, std::initializer_list<const Tensor*> inp
 inline float* grad_ptr(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return nullptr;
   return Tensor(t).grad_or_zeros().data<float>();
+}
+
+// Rows of logits (..., Vp) scored against targets (...) i32: checks the row count, that
+// 0 < vocab_size <= Vp and that every target is < vocab_size (< 0 means ignored). Returns N.
+inline int check_logit_targets(const char* op, const Tensor& logits, const Tensor& targets, int vocab_size) {
+  const int Vp = (int)logits.size(-1);
+  const int N = (int)(logits.numel() / Vp);
+  GPTCU_CHECK(targets.numel() == N, op, ": ", N, " rows of logits ", logits.str(), " vs targets ", targets.str());
+  GPTCU_CHECK(vocab_size > 0 && vocab_size <= Vp, op, ": vocab_size ", vocab_size, " vs logits ", logits.str());
+  const int32_t* tgt = targets.data<int32_t>();
+  for (int i = 0; i < N; i++)
+    GPTCU_CHECK(tgt[i] < vocab_size, op, ": target id ", tgt[i], " >= vocab size ", vocab_size);
+  return N;
+}
+
+// The total of a loss mask (f32), which must be positive: the denominator of a masked mean.
+inline double mask_count(const char* op, const Tensor& mask) {
+  const double total = cpu::mask_total(mask.data<float>(), mask.numel());
+  GPTCU_CHECK(total > 0, op, ": the mask selects no token (its total is ", total, ")");
+  return total;
 }
 
 }  // namespace gptcu::ops::detail

@@ -78,6 +78,70 @@ template <typename T>
 void cross_entropy_backward(T* dlogits, const T* dlosses, const T* logits,
                             const int32_t* targets, int N, int V, int Vp);
 
+// ---- token_logprobs.cpp: log-probabilities and entropies of a tempered softmax ---------
+// logits (N, Vp), only the first V columns real; z = logits / temperature (temperature > 0).
+// logp (N) = log softmax(z[i, :V])[targets[i]]; a target < 0 gives 0 and no gradient.
+template <typename T>
+void token_logprobs_forward(T* logp, const T* logits, const int32_t* targets, int N, int V, int Vp,
+                            T temperature);
+// dlogits (N, Vp) += dlogp[i] * (onehot(targets[i]) - softmax(z[i, :V])) / temperature
+template <typename T>
+void token_logprobs_backward(T* dlogits, const T* dlogp, const T* logits, const int32_t* targets,
+                             int N, int V, int Vp, T temperature);
+// entropy (N) = -sum_j p_j log p_j, p = softmax(z[i, :V]); no backward (a metric)
+template <typename T>
+void token_entropy_forward(T* entropy, const T* logits, int N, int V, int Vp, T temperature);
+
+// ---- select_positions.cpp: one time step per batch row --------------------------------
+// x (B, T, D), idx (B) in [0, T): out (B, D) = x[b, idx[b]]; dx[b, idx[b]] += dout[b]
+template <typename T>
+void select_positions_forward(T* out, const T* x, const int32_t* idx, int B, int T_, int64_t D);
+template <typename T>
+void select_positions_backward(T* dx, const T* dout, const int32_t* idx, int B, int T_, int64_t D);
+
+// ---- masked_sum.cpp: per-row masked sums, and the total of a mask ----------------------
+// x, mask (B, T): out (B) = sum_t mask * x (double accumulation); dx += dout[b] * mask
+template <typename T>
+void masked_sum_forward(T* out, const T* x, const T* mask, int B, int T_);
+template <typename T>
+void masked_sum_backward(T* dx, const T* dout, const T* mask, int B, int T_);
+// sum of mask (n) in double: the denominator of the masked means below
+template <typename T>
+double mask_total(const T* mask, int64_t n);
+
+// ---- preference_loss.cpp: reward-model (Bradley-Terry) and DPO losses -------------------
+// loss (1) = mean_i -log sigmoid(beta * ((chosen - ref_chosen) - (rejected - ref_rejected)) - margin)
+// over N pairs; a null ref_* counts as 0. dloss (1); every gradient (N) may be nullptr.
+template <typename T>
+void preference_loss_forward(T* loss, const T* chosen, const T* rejected, const T* ref_chosen,
+                             const T* ref_rejected, int N, T beta, T margin);
+template <typename T>
+void preference_loss_backward(T* dchosen, T* drejected, T* dref_chosen, T* dref_rejected,
+                              const T* dloss, const T* chosen, const T* rejected,
+                              const T* ref_chosen, const T* ref_rejected, int N, T beta, T margin);
+
+// ---- policy_loss.cpp: PPO/GRPO clipped surrogate + k3 KL penalty -----------------------
+// all (n); loss (1) = inv_count * sum_i mask_i (max(-A r, -A clip(r, 1-eps, 1+eps))
+//                     + kl_coef (exp(ref - logp) - (ref - logp) - 1)),  r = exp(logp - old_logp)
+// ref_logp may be nullptr (no KL term). Gradient into logp only.
+template <typename T>
+void policy_loss_forward(T* loss, const T* logp, const T* old_logp, const T* adv, const T* mask,
+                         const T* ref_logp, int64_t n, T clip_eps, T kl_coef, T inv_count);
+template <typename T>
+void policy_loss_backward(T* dlogp, const T* dloss, const T* logp, const T* old_logp, const T* adv,
+                          const T* mask, const T* ref_logp, int64_t n, T clip_eps, T kl_coef,
+                          T inv_count);
+
+// ---- value_loss.cpp: PPO clipped value loss --------------------------------------------
+// all (n); loss (1) = inv_count * sum_i mask_i 0.5 max((v - R)^2, (v_old + clip(v - v_old, -eps, eps) - R)^2)
+// (eps <= 0: unclipped). Gradient into values only.
+template <typename T>
+void value_loss_forward(T* loss, const T* values, const T* old_values, const T* returns,
+                        const T* mask, int64_t n, T clip_eps, T inv_count);
+template <typename T>
+void value_loss_backward(T* dvalues, const T* dloss, const T* values, const T* old_values,
+                         const T* returns, const T* mask, int64_t n, T clip_eps, T inv_count);
+
 // ---- embedding.cpp: token + position embedding ----------------------------------------
 // out (B, T, C) = wte[tokens[b, t]] + wpe[t]; tokens (B, T), wte (Vp, C), wpe (maxT, C)
 template <typename T>
