@@ -5,6 +5,7 @@
 namespace gptcu::cli {
 void register_pretrain(CLI::App& app);
 void register_sample(CLI::App& app);
+void register_generate(CLI::App& app);  // batched completions of a prompt file (cli/generate_cmd.cpp)
 void register_data(CLI::App& app);
 void register_tokenizer(CLI::App& app);  // tokenizer train|encode|decode|bench (cli/tokenizer_cmd.cpp)
 }  // namespace gptcu::cli

@@ -1,7 +1,8 @@
 // cli/main.cpp: the `gptcu` command.
 //
 //   gptcu pretrain --config configs/shakespeare_char.yaml [--set train.lr=1e-3 ...] [--resume] [--stop-after N]
-//   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--seed S]
+//   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+//   gptcu generate --checkpoint RUN --input prompts.txt|.jsonl --out out.jsonl [--chat] [--batch-size N] [sampling options]
 //   gptcu tokenizer train --input FILE... --vocab-size N --out PREFIX   (cli/tokenizer_cmd.cpp)
 //   gptcu tokenizer encode|decode|bench --tokenizer PATH ...
 //   gptcu version
@@ -21,13 +22,14 @@ int main(int argc, char** argv) {
   CLI::App app{"gptcu: train GPT models from scratch in C++/CUDA (pretrain, sample)", "gptcu"};
   gptcu::cli::register_pretrain(app);
   gptcu::cli::register_sample(app);
+  gptcu::cli::register_generate(app);
   gptcu::cli::register_data(app);
   gptcu::cli::register_tokenizer(app);
   app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
-      std::cerr << "error: no command given (pretrain, sample, data, tokenizer, version; see gptcu --help)\n";
+      std::cerr << "error: no command given (pretrain, sample, generate, data, tokenizer, version; see gptcu --help)\n";
       return 1;
     }
   } catch (const CLI::ParseError& e) {

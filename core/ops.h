@@ -6,6 +6,8 @@
 //
 // Shapes: B batch, T time, C channels, NH heads, V real vocab, Vp padded vocab.
 #pragma once
+#include <vector>
+
 #include "core/tensor.h"
 #include "kernels/cpu/cpu_kernels.h"
 
@@ -27,6 +29,14 @@ Tensor layernorm(const Tensor& x, const Tensor& w, const Tensor& b, float eps = 
 // causal self-attention: qkv (B, T, 3C) -> (B, T, C)
 Tensor attention(const Tensor& qkv, int n_head);
 
+// Causal attention of Tn new tokens over a KV cache (generation; no gradient):
+// qkv (B, Tn, 3C) -> (B, Tn, C). k_cache, v_cache (B, NH, Tmax, hs) f32. Row b's new keys
+// and values are written at positions start[b] .. start[b]+Tn-1 (start has B entries,
+// start[b] + Tn <= Tmax), then the new query at position p attends to cache positions 0..p.
+// For a cache filled by earlier calls this equals attention() over the whole sequence.
+Tensor attention_cached(const Tensor& qkv, Tensor& k_cache, Tensor& v_cache,
+                        const std::vector<int>& start, int n_head);
+
 // softmax over the last dimension
 Tensor softmax(const Tensor& x);
 
@@ -43,6 +53,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int vocab_size
 
 // tokens (B, T) i32, wte (Vp, C), wpe (maxT, C) -> (B, T, C)
 Tensor embedding(const Tensor& tokens, const Tensor& wte, const Tensor& wpe);
+// The same with explicit positions (B, T) i32, 0 <= pos < maxT: wte[tokens] + wpe[positions]
+// (generation with a KV cache, where each row continues at its own position; no gradient).
+Tensor embedding_at(const Tensor& tokens, const Tensor& positions, const Tensor& wte, const Tensor& wpe);
 
 // a + b, same shapes (the residual stream)
 Tensor add(const Tensor& a, const Tensor& b);

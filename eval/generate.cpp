@@ -1,56 +1,180 @@
-// eval/generate.cpp
+// eval/generate.cpp: token sampling (temperature, top-k, top-p) and batched generation through
+// a KV cache (see eval/generate.h).
 #include "eval/generate.h"
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/autograd.h"
 #include "core/rng.h"
+#include "model/kv_cache.h"
 
 namespace gptcu {
 
-int32_t sample_token(const float* logits, int V, float temperature, int top_k, float u) {
+int32_t sample_token(const float* logits, int V, float temperature, int top_k, float top_p, float u) {
   if (temperature <= 0.0f) return (int32_t)(std::max_element(logits, logits + V) - logits);
-  std::vector<float> z(logits, logits + V);
-  float cutoff = -INFINITY;
-  if (top_k > 0 && top_k < V) {
-    std::vector<float> sorted = z;
-    std::nth_element(sorted.begin(), sorted.begin() + (top_k - 1), sorted.end(), std::greater<float>());
-    cutoff = sorted[top_k - 1];
+  const float mx = *std::max_element(logits, logits + V);
+  std::vector<float> z(V);  // unnormalised probabilities
+  for (int i = 0; i < V; i++) z[i] = std::exp((logits[i] - mx) / temperature);
+  int keep = (top_k > 0 && top_k < V) ? top_k : V;
+  if (keep < V || top_p < 1.0f) {
+    // idx[0..keep): the `keep` most likely ids (ties: the lower id first)
+    std::vector<int32_t> idx(V);
+    std::iota(idx.begin(), idx.end(), 0);
+    const auto before = [&](int32_t a, int32_t b) { return z[a] > z[b] || (z[a] == z[b] && a < b); };
+    if (keep < V) std::nth_element(idx.begin(), idx.begin() + (keep - 1), idx.end(), before);
+    if (top_p < 1.0f) {  // sort a growing prefix of them until it holds top_p of their mass
+      double total = 0;
+      for (int j = 0; j < keep; j++) total += z[idx[j]];
+      const double target = (double)top_p * total;
+      double acc = 0;
+      int m = 0;
+      for (int sorted = 0, chunk = 64; m < keep; sorted = std::min(keep, chunk), chunk *= 2) {
+        const int end = std::min(keep, chunk);
+        std::partial_sort(idx.begin() + sorted, idx.begin() + end, idx.begin() + keep, before);
+        while (m < end && acc < target) acc += z[idx[m++]];
+        if (acc >= target) break;
+      }
+      keep = std::max(m, 1);
+    }
+    std::vector<float> kept(V, 0.0f);
+    for (int j = 0; j < keep; j++) kept[idx[j]] = z[idx[j]];
+    z.swap(kept);
   }
-  const float mx = *std::max_element(z.begin(), z.end());
   double total = 0;
-  for (float& v : z) {
-    v = v < cutoff ? 0.0f : std::exp((v - mx) / temperature);
-    total += v;
-  }
-  double acc = 0;
+  for (float p : z) total += p;
   const double target = u * total;
+  double acc = 0;
   for (int i = 0; i < V; i++) {
     acc += z[i];
     if (acc > target && z[i] > 0) return i;
   }
-  for (int i = V; i-- > 0;)
+  for (int i = V; i-- > 0;)  // u * total rounded up to the total
     if (z[i] > 0) return i;
   return 0;
 }
 
-std::vector<int32_t> generate(GPT& model, std::vector<int32_t> ids, const SampleOptions& opt) {
-  autograd::NoGradGuard no_grad;
-  const GPTConfig& c = model.config();
-  GPTCU_USER_CHECK(!ids.empty(), "generate: the prompt is empty");
+namespace {
+
+// Checks the options against the model; returns the number of ids that may be sampled.
+int check_options(const GPTConfig& c, const SampleOptions& opt) {
+  GPTCU_USER_CHECK(opt.max_new_tokens >= 0, "max_new_tokens must be >= 0, got ", opt.max_new_tokens);
   GPTCU_USER_CHECK(std::isfinite(opt.temperature) && opt.temperature >= 0, "temperature must be a finite number >= 0");
-  const int V = opt.vocab_limit > 0 ? std::min(opt.vocab_limit, c.vocab_size) : c.vocab_size;
-  Rng rng(opt.seed, /*stream=*/3);
-  for (int n = 0; n < opt.max_new_tokens; n++) {
-    const size_t ctx = std::min(ids.size(), (size_t)c.block_size);  // crop to the context
-    std::vector<int32_t> window(ids.end() - (ptrdiff_t)ctx, ids.end());
-    Tensor x = Tensor::from_vector(window, {1, (int64_t)ctx});
-    Tensor logits = model.forward(x);  // (1, ctx, Vp)
-    const float* last = logits.data<float>() + (ctx - 1) * (size_t)c.padded_vocab_size();
-    const int32_t next = sample_token(last, V, opt.temperature, opt.top_k, rng.next_float());
-    ids.push_back(next);
-    if (next == opt.stop_token) break;
+  GPTCU_USER_CHECK(opt.top_k >= 0, "top_k must be >= 0, got ", opt.top_k);
+  GPTCU_USER_CHECK(opt.top_p > 0 && opt.top_p <= 1, "top_p must be in (0, 1], got ", opt.top_p);
+  GPTCU_USER_CHECK(opt.vocab_limit >= 0, "vocab_limit must be >= 0, got ", opt.vocab_limit);
+  return opt.vocab_limit > 0 ? std::min(opt.vocab_limit, c.vocab_size) : c.vocab_size;
+}
+
+void check_prompt(const GPTConfig& c, const std::vector<int32_t>& prompt, size_t i) {
+  GPTCU_USER_CHECK(!prompt.empty(), "generate: prompt ", i, " is empty");
+  for (int32_t id : prompt)
+    GPTCU_USER_CHECK(id >= 0 && id < c.vocab_size, "generate: prompt ", i, " has token id ", id,
+                     " outside the model's vocabulary [0, ", c.vocab_size, ")");
+}
+
+struct Row {
+  std::vector<int32_t> context;  // the tokens to condition on (non-empty, fits the cache)
+  Rng rng;                       // one uniform per new token
+  Generation* out;               // new tokens are appended here
+};
+
+// Samples up to max_new tokens for every row through one KV cache: a prefill of all but each
+// context's last token (right-padded), then one decode step per token for the live rows. The
+// last new token is never fed back, so the cache needs max context + max_new - 1 positions.
+void decode(GPT& model, std::vector<Row>& rows, int max_new, const SampleOptions& opt, int V) {
+  const int n = (int)rows.size();
+  if (n == 0 || max_new <= 0) return;
+  autograd::NoGradGuard no_grad;
+  const int Vp = model.config().padded_vocab_size();
+  int maxlen = 0;
+  for (const Row& r : rows) maxlen = std::max(maxlen, (int)r.context.size());
+  KVCache cache(model.config(), n, maxlen + max_new - 1);
+  if (const int P = maxlen - 1; P > 0) {
+    std::vector<int32_t> prefill((size_t)n * P, 0);  // padding id 0: cached, then forgotten
+    for (int i = 0; i < n; i++) std::copy(rows[i].context.begin(), rows[i].context.end() - 1, prefill.begin() + (size_t)i * P);
+    model.forward_cached(Tensor::from_vector(prefill, {n, P}), cache);  // the logits are not needed
+    for (int i = 0; i < n; i++) cache.length[i] = (int)rows[i].context.size() - 1;
+  }
+  std::vector<int> live(n);  // cache slot -> row
+  std::iota(live.begin(), live.end(), 0);
+  std::vector<int32_t> next(n);  // the token each slot feeds next
+  for (int i = 0; i < n; i++) next[i] = rows[i].context.back();
+  for (int step = 0;; step++) {
+    const int m = (int)live.size();
+    const Tensor logits = model.forward_cached(Tensor::from_vector(next, {m, 1}), cache);  // (m, 1, Vp)
+    const float* lg = logits.data<float>();
+    std::vector<char> done(m, 0);
+#pragma omp parallel for schedule(static)
+    for (int s = 0; s < m; s++) {
+      Row& r = rows[live[s]];
+      next[s] = sample_token(lg + (size_t)s * Vp, V, opt.temperature, opt.top_k, opt.top_p, r.rng.next_float());
+      r.out->tokens.push_back(next[s]);
+      done[s] = std::find(opt.stop_tokens.begin(), opt.stop_tokens.end(), next[s]) != opt.stop_tokens.end();
+      r.out->stopped = done[s];
+    }
+    if (step + 1 == max_new) break;
+    // Finished rows leave the batch: each hole takes a live slot from the end (one copy per hole).
+    std::vector<int> order(m);
+    std::iota(order.begin(), order.end(), 0);
+    int k = m;
+    for (int s = 0; s < k;) {
+      if (done[order[s]]) order[s] = order[--k];
+      else s++;
+    }
+    if (k == 0) break;
+    if (k < m) {
+      order.resize(k);
+      cache.keep_rows(order);
+      std::vector<int> live2(k);
+      std::vector<int32_t> next2(k);
+      for (int i = 0; i < k; i++) live2[i] = live[order[i]], next2[i] = next[order[i]];
+      live.swap(live2);
+      next.swap(next2);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Generation> generate_batch(GPT& model, const std::vector<std::vector<int32_t>>& prompts,
+                                       const SampleOptions& opt) {
+  const GPTConfig& c = model.config();
+  const int V = check_options(c, opt);
+  GPTCU_USER_CHECK(opt.max_new_tokens < c.block_size, "max_new_tokens (", opt.max_new_tokens,
+                   ") must be smaller than the model's context (block_size ", c.block_size, ")");
+  const size_t fits = (size_t)(c.block_size - opt.max_new_tokens);  // prompt tokens that fit
+  std::vector<Generation> out(prompts.size());
+  std::vector<Row> rows;
+  for (size_t i = 0; i < prompts.size(); i++) {
+    const std::vector<int32_t>& p = prompts[i];
+    check_prompt(c, p, i);
+    const size_t len = std::min(p.size(), fits);
+    out[i].prompt_tokens_dropped = (int)(p.size() - len);
+    rows.push_back({std::vector<int32_t>(p.end() - (ptrdiff_t)len, p.end()), Rng(opt.seed, opt.stream_offset + i), &out[i]});
+  }
+  decode(model, rows, opt.max_new_tokens, opt, V);
+  return out;
+}
+
+std::vector<int32_t> generate(GPT& model, std::vector<int32_t> ids, const SampleOptions& opt) {
+  const GPTConfig& c = model.config();
+  const int V = check_options(c, opt);
+  check_prompt(c, ids, 0);
+  const int block = c.block_size, half = std::max(1, block / 2), len = (int)ids.size();
+  // the first window: the whole prompt when it fits with all new tokens (as generate_batch),
+  // else enough of its end to leave room for the new tokens or half the context
+  int window = len + opt.max_new_tokens <= block ? len : std::min(len, std::max(half, block - opt.max_new_tokens));
+  Generation gen;
+  std::vector<Row> row{{{}, Rng(opt.seed, opt.stream_offset), &gen}};
+  for (int remaining = opt.max_new_tokens; remaining > 0; window = half) {
+    row[0].context.assign(ids.end() - window, ids.end());
+    const size_t before = gen.tokens.size();
+    decode(model, row, std::min(remaining, block + 1 - window), opt, V);  // fills the context
+    ids.insert(ids.end(), gen.tokens.begin() + (ptrdiff_t)before, gen.tokens.end());
+    remaining -= (int)(gen.tokens.size() - before);
+    if (gen.stopped) break;
   }
   return ids;
 }

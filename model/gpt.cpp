@@ -124,16 +124,18 @@ Tensor GPT::hidden_states(const Tensor& tokens) {
   GPTCU_USER_CHECK(tokens.size(1) <= config_.block_size, "sequence of ", tokens.size(1),
                    " tokens is longer than the model's context (block_size ", config_.block_size, ")");
   Tensor x = ops::embedding(tokens, wte_, wpe_);  // (B, T, C)
-  for (const Layer& L : layers_) {
-    Tensor h = ops::layernorm(x, L.ln_1_w, L.ln_1_b);            // (B, T, C)
-    Tensor qkv = ops::linear(h, L.c_attn_w, L.c_attn_b);         // (B, T, 3C)
-    Tensor a = ops::attention(qkv, config_.n_head);              // (B, T, C)
-    x = ops::add(x, ops::linear(a, L.attn_proj_w, L.attn_proj_b));
-    h = ops::layernorm(x, L.ln_2_w, L.ln_2_b);
-    h = ops::gelu(ops::linear(h, L.c_fc_w, L.c_fc_b));           // (B, T, 4C)
-    x = ops::add(x, ops::linear(h, L.mlp_proj_w, L.mlp_proj_b)); // (B, T, C)
-  }
+  for (const Layer& L : layers_)
+    x = block(L, x, [&](const Tensor& qkv) { return ops::attention(qkv, config_.n_head); });
   return ops::layernorm(x, ln_f_w_, ln_f_b_);
+}
+
+Tensor GPT::block(const Layer& L, const Tensor& x_in, const std::function<Tensor(const Tensor&)>& attend) {
+  Tensor h = ops::layernorm(x_in, L.ln_1_w, L.ln_1_b);         // (B, T, C)
+  Tensor a = attend(ops::linear(h, L.c_attn_w, L.c_attn_b));    // qkv (B, T, 3C) -> (B, T, C)
+  Tensor x = ops::add(x_in, ops::linear(a, L.attn_proj_w, L.attn_proj_b));
+  h = ops::layernorm(x, L.ln_2_w, L.ln_2_b);
+  h = ops::gelu(ops::linear(h, L.c_fc_w, L.c_fc_b));           // (B, T, 4C)
+  return ops::add(x, ops::linear(h, L.mlp_proj_w, L.mlp_proj_b)); // (B, T, C)
 }
 
 Tensor GPT::forward(const Tensor& tokens) {

@@ -13,12 +13,15 @@
 // optimizer, gradient clipping and (later) all-reduce see one contiguous array.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
 
 namespace gptcu {
+
+struct KVCache;  // model/kv_cache.h
 
 struct GPTConfig {
   int n_layer = 12;
@@ -66,6 +69,9 @@ class GPT {
   Tensor hidden_states(const Tensor& tokens);
   // tokens (B, T) -> logits (B, T, Vp)
   Tensor forward(const Tensor& tokens);
+  // Generation through a KV cache (defined in model/kv_cache.cpp): tokens (B, Tn) go at
+  // positions cache.length[b]..+Tn-1 of row b -> logits (B, Tn, Vp); then length[b] += Tn.
+  Tensor forward_cached(const Tensor& tokens, KVCache& cache);
   // mean next-token cross-entropy; targets (B, T) i32 (< 0: ignored), mask (B, T) f32 optional
   Tensor loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask = {});
 
@@ -84,6 +90,9 @@ class GPT {
     Tensor ln_2_w, ln_2_b, c_fc_w, c_fc_b, mlp_proj_w, mlp_proj_b;
   };
   std::vector<Layer> layers_;
+  // One transformer block, x (B, T, C) -> (B, T, C), with `attend` mapping qkv (B, T, 3C) to
+  // (B, T, C): causal attention (training) or attention over a KV cache (generation).
+  Tensor block(const Layer& L, const Tensor& x, const std::function<Tensor(const Tensor&)>& attend);
   Tensor wte_, wpe_, ln_f_w_, ln_f_b_;
 };
 

@@ -59,6 +59,15 @@ template <typename T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, int B, int T_, int C,
                         int NH);
 
+// ---- attention_cached.cpp: causal attention of new tokens over a KV cache (generation) ---
+// qkv (B, Tn, 3C) packed as for attention_forward; k_cache, v_cache (B, NH, Tmax, hs).
+// Row b's new tokens sit at positions start[b] .. start[b]+Tn-1 (<= Tmax): their k and v are
+// written there, then the query at position p attends to cache positions 0..p.
+// out (B, Tn, C). Forward only (generation runs without gradients).
+template <typename T>
+void attention_cached_forward(T* out, T* k_cache, T* v_cache, const T* qkv, const int* start,
+                              int B, int Tn, int C, int NH, int Tmax);
+
 // ---- softmax.cpp: over the last dimension ---------------------------------------------
 // out (N, C)
 template <typename T>
@@ -143,10 +152,12 @@ void value_loss_backward(T* dvalues, const T* dloss, const T* values, const T* o
                          const T* returns, const T* mask, int64_t n, T clip_eps, T inv_count);
 
 // ---- embedding.cpp: token + position embedding ----------------------------------------
-// out (B, T, C) = wte[tokens[b, t]] + wpe[t]; tokens (B, T), wte (Vp, C), wpe (maxT, C)
+// out (B, T, C) = wte[tokens[b, t]] + wpe[pos]; tokens (B, T), wte (Vp, C), wpe (maxT, C);
+// pos = positions[b, t] (B, T) when given (rows of a KV-cache batch start at different
+// positions), else t
 template <typename T>
 void embedding_forward(T* out, const int32_t* tokens, const T* wte, const T* wpe, int B, int T_,
-                       int C);
+                       int C, const int32_t* positions = nullptr);
 template <typename T>
 void embedding_backward(T* dwte, T* dwpe, const T* dout, const int32_t* tokens, int B, int T_,
                         int C);

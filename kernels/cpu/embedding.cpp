@@ -1,7 +1,9 @@
 // kernels/cpu/embedding.cpp: token + position embedding, CPU reference.
 //
 //   tokens (B, T), wte (Vp, C), wpe (maxT, C) with T <= maxT
-//   out (B, T, C) = wte[tokens[b, t]] + wpe[t]
+//   out (B, T, C) = wte[tokens[b, t]] + wpe[pos[b, t]]
+// where pos[b, t] = positions[b, t] when positions (B, T) is given (generation with a KV cache,
+// where each row continues at its own position; every pos < maxT), else t.
 // Backward (+= into every gradient given, nullptr = skip):
 //   dwte[tokens[b, t]] += dout[b, t]   scattered in (b, t) order, threads split the columns
 //   dwpe[t] += sum_b dout[b, t]        summed over b in order
@@ -18,12 +20,13 @@ constexpr int kColumnBlock = 64;  // columns per OpenMP task in the dwte scatter
 
 template <typename T>
 void embedding_forward(T* out, const int32_t* tokens, const T* wte, const T* wpe, int B, int T_,
-                       int C) {
+                       int C, const int32_t* positions) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; b++) {
     for (int t = 0; t < T_; t++) {
       const T* e = wte + (int64_t)tokens[b * T_ + t] * C;
-      const T* p = wpe + (int64_t)t * C;
+      const int64_t pos = positions ? positions[b * T_ + t] : t;
+      const T* p = wpe + pos * C;
       T* o = out + ((int64_t)b * T_ + t) * C;
       for (int c = 0; c < C; c++) o[c] = e[c] + p[c];
     }
@@ -58,9 +61,9 @@ void embedding_backward(T* dwte, T* dwpe, const T* dout, const int32_t* tokens, 
 }
 
 template void embedding_forward<float>(float*, const int32_t*, const float*, const float*, int, int,
-                                       int);
+                                       int, const int32_t*);
 template void embedding_forward<double>(double*, const int32_t*, const double*, const double*, int,
-                                        int, int);
+                                        int, int, const int32_t*);
 template void embedding_backward<float>(float*, float*, const float*, const int32_t*, int, int,
                                         int);
 template void embedding_backward<double>(double*, double*, const double*, const int32_t*, int, int,
