@@ -3,7 +3,8 @@
 #include <CLI/CLI.hpp>
 
 namespace gptcu::cli {
-void register_pretrain(CLI::App& app);
+void register_training(CLI::App& app);  // pretrain, sft, reward, dpo, ppo, grpo (cli/train_cmds.cpp)
+void register_eval(CLI::App& app);      // eval (cli/eval_cmd.cpp)
 void register_sample(CLI::App& app);
 void register_generate(CLI::App& app);  // batched completions of a prompt file (cli/generate_cmd.cpp)
 void register_data(CLI::App& app);

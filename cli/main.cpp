@@ -1,6 +1,9 @@
 // cli/main.cpp: the `gptcu` command.
 //
 //   gptcu pretrain --config configs/shakespeare_char.yaml [--set train.lr=1e-3 ...] [--resume] [--stop-after N]
+//   gptcu sft|reward|dpo|ppo|grpo --config ...   post-training (cli/train_cmds.cpp)
+//   gptcu reward score --checkpoint RM --input pairs.jsonl
+//   gptcu eval --checkpoint DIR --task answers --data prompts.bin   (cli/eval_cmd.cpp)
 //   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
 //   gptcu generate --checkpoint RUN --input prompts.txt|.jsonl --out out.jsonl [--chat] [--batch-size N] [sampling options]
 //   gptcu tokenizer train --input FILE... --vocab-size N --out PREFIX   (cli/tokenizer_cmd.cpp)
@@ -19,8 +22,9 @@
 #include "core/check.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"gptcu: train GPT models from scratch in C++/CUDA (pretrain, sample)", "gptcu"};
-  gptcu::cli::register_pretrain(app);
+  CLI::App app{"gptcu: train GPT models from scratch in C++/CUDA (pretrain, SFT, reward model, DPO, PPO, GRPO, sample)", "gptcu"};
+  gptcu::cli::register_training(app);
+  gptcu::cli::register_eval(app);
   gptcu::cli::register_sample(app);
   gptcu::cli::register_generate(app);
   gptcu::cli::register_data(app);
@@ -29,7 +33,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
-      std::cerr << "error: no command given (pretrain, sample, generate, data, tokenizer, version; see gptcu --help)\n";
+      std::cerr << "error: no command given (pretrain, sft, reward, dpo, ppo, grpo, eval, sample, generate, data, tokenizer, version; see gptcu --help)\n";
       return 1;
     }
   } catch (const CLI::ParseError& e) {

@@ -57,8 +57,8 @@ Tensor embedding(const Tensor& tokens, const Tensor& wte, const Tensor& wpe);
 // (generation with a KV cache, where each row continues at its own position; no gradient).
 Tensor embedding_at(const Tensor& tokens, const Tensor& positions, const Tensor& wte, const Tensor& wpe);
 
-// a + b, same shapes (the residual stream)
-Tensor add(const Tensor& a, const Tensor& b);
+// a + alpha * b, same shapes (the residual stream; alpha weighs the terms of a combined loss)
+Tensor add(const Tensor& a, const Tensor& b, float alpha = 1.0f);
 
 // the same data seen with another shape (free), with a gradient
 Tensor reshape(const Tensor& x, const Shape& shape);

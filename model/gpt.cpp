@@ -13,6 +13,7 @@ std::string GPTConfig::str() const {
   std::ostringstream os;
   os << "n_layer=" << n_layer << " n_head=" << n_head << " n_embd=" << n_embd
      << " block_size=" << block_size << " vocab_size=" << vocab_size;
+  if (value_head) os << " value_head";
   return os.str();
 }
 
@@ -52,6 +53,7 @@ std::vector<ParamSpec> param_specs(const GPTConfig& c) {
   }
   s.push_back({"transformer.ln_f.weight", {C}, false, 0, 1});
   s.push_back({"transformer.ln_f.bias", {C}, false, 0, 0});
+  if (c.value_head) s.push_back({"score.weight", {1, C}, true, 0, 0});
   return s;
 }
 }  // namespace
@@ -76,6 +78,7 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
   wpe_ = p("transformer.wpe.weight");
   ln_f_w_ = p("transformer.ln_f.weight");
   ln_f_b_ = p("transformer.ln_f.bias");
+  if (config.value_head) score_w_ = p("score.weight");
   for (int l = 0; l < config.n_layer; l++) {
     const std::string h = "transformer.h." + std::to_string(l) + ".";
     layers_.push_back(Layer{p(h + "ln_1.weight"), p(h + "ln_1.bias"), p(h + "attn.c_attn.weight"),
@@ -138,9 +141,18 @@ Tensor GPT::block(const Layer& L, const Tensor& x_in, const std::function<Tensor
   return ops::add(x, ops::linear(h, L.mlp_proj_w, L.mlp_proj_b)); // (B, T, C)
 }
 
-Tensor GPT::forward(const Tensor& tokens) {
+Tensor GPT::lm_logits(const Tensor& hidden) {
   // tied LM head: logits (B, T, Vp) = h @ wte^T
-  return ops::linear(hidden_states(tokens), wte_, Tensor(), ops::WeightLayout::out_in);
+  return ops::linear(hidden, wte_, Tensor(), ops::WeightLayout::out_in);
+}
+
+Tensor GPT::forward(const Tensor& tokens) { return lm_logits(hidden_states(tokens)); }
+
+Tensor GPT::values(const Tensor& hidden) {
+  GPTCU_CHECK(config_.value_head, "GPT::values: the model (", config_.str(), ") has no value head");
+  GPTCU_CHECK(hidden.dim() == 3, "GPT::values: hidden must be (B, T, C), got ", hidden.str());
+  Tensor v = ops::linear(hidden, score_w_, Tensor(), ops::WeightLayout::out_in);  // (B, T, 1)
+  return ops::reshape(v, {hidden.size(0), hidden.size(1)});
 }
 
 Tensor GPT::loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask) {

@@ -3,6 +3,11 @@
 //   tokens (B, T) -> wte + wpe -> n_layer x [ x += attn(ln_1(x)); x += mlp(ln_2(x)) ]
 //                 -> ln_f -> logits (B, T, Vp) = x @ wte^T   (tied embeddings)
 //
+// With `value_head`, a scalar head reads the final hidden states (Hugging Face
+// GPT2ForSequenceClassification's "score.weight", no bias): values (B, T) = h @ score^T.
+// The reward model reads it at the last token; the PPO critic at every response token. It
+// starts at zero (a critic that predicts 0 until it learns, the PPO-for-RLHF convention).
+//
 // Pre-LayerNorm, learned positions, tanh-GELU MLP (4C), causal attention, no dropout.
 // Parameters carry Hugging Face GPT2LMHeadModel's names and layouts (Conv1D weights are
 // (in, out)), so they round-trip through safetensors (model/weights.h). The vocabulary is
@@ -29,9 +34,11 @@ struct GPTConfig {
   int n_embd = 768;
   int block_size = 1024;
   int vocab_size = 50257;
+  bool value_head = false;  // a scalar head "score.weight" (1, C): reward model, PPO critic
   int padded_vocab_size() const { return (vocab_size + 127) / 128 * 128; }
   bool operator==(const GPTConfig&) const = default;
-  std::string str() const;  // "n_layer=4 n_head=4 n_embd=128 block_size=64 vocab_size=257"
+  // "n_layer=4 n_head=4 n_embd=128 block_size=64 vocab_size=257" (+ " value_head")
+  std::string str() const;
 };
 
 struct Parameter {
@@ -72,6 +79,10 @@ class GPT {
   // Generation through a KV cache (defined in model/kv_cache.cpp): tokens (B, Tn) go at
   // positions cache.length[b]..+Tn-1 of row b -> logits (B, Tn, Vp); then length[b] += Tn.
   Tensor forward_cached(const Tensor& tokens, KVCache& cache);
+  // hidden (B, T, C) from hidden_states() -> logits (B, T, Vp) (the tied LM head)
+  Tensor lm_logits(const Tensor& hidden);
+  // hidden (B, T, C) -> values (B, T) of the scalar head (Error if the model has none)
+  Tensor values(const Tensor& hidden);
   // mean next-token cross-entropy; targets (B, T) i32 (< 0: ignored), mask (B, T) f32 optional
   Tensor loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask = {});
 
@@ -93,7 +104,7 @@ class GPT {
   // One transformer block, x (B, T, C) -> (B, T, C), with `attend` mapping qkv (B, T, 3C) to
   // (B, T, C): causal attention (training) or attention over a KV cache (generation).
   Tensor block(const Layer& L, const Tensor& x, const std::function<Tensor(const Tensor&)>& attend);
-  Tensor wte_, wpe_, ln_f_w_, ln_f_b_;
+  Tensor wte_, wpe_, ln_f_w_, ln_f_b_, score_w_;
 };
 
 }  // namespace gptcu

@@ -35,13 +35,15 @@ void save_weights(const GPT& model, const std::string& path,
   write_safetensors(path, views, meta);
 }
 
-void load_weights(GPT& model, const std::string& path) {
+void load_weights(GPT& model, const std::string& path, bool value_head_may_be_missing) {
   SafetensorsFile file(path);
   // Which naming does the file use?
   const bool prefixed = file.contains("transformer.wte.weight");
   size_t used = 0;  // tensors taken from the file
   for (Parameter& p : model.parameters()) {
-    const std::string name = prefixed ? p.name : p.name.substr(std::strlen("transformer."));
+    const bool in_transformer = p.name.rfind("transformer.", 0) == 0;
+    const std::string name = prefixed || !in_transformer ? p.name : p.name.substr(std::strlen("transformer."));
+    if (name == "score.weight" && value_head_may_be_missing && !file.contains(name)) continue;
     GPTCU_USER_CHECK(file.contains(name), "weights file ", path, " has no tensor '", name, "'");
     const SafeTensorView& t = file.get(name);
     const Shape want = hf_shape(model, p);
@@ -58,7 +60,7 @@ void load_weights(GPT& model, const std::string& path) {
   if (file.names().size() > used) {
     for (const std::string& name : file.names()) {
       if (name == "lm_head.weight" || is_attention_buffer(name)) continue;
-      const std::string full = prefixed ? name : "transformer." + name;
+      const std::string full = prefixed || name == "score.weight" ? name : "transformer." + name;
       bool found = false;
       for (const Parameter& p : model.parameters()) found = found || p.name == full;
       GPTCU_USER_CHECK(found, "weights file ", path, " has tensor '", name, "' that the model (",

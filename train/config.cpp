@@ -41,6 +41,8 @@ std::vector<Field> config_fields(Config& c) {
       {"model.n_embd", &c.model.n_embd, ""},
       {"model.block_size", &c.model.block_size, ""},
       {"model.vocab_size", &c.model.vocab_size, "0: taken from the tokenizer"},
+      {"model.init_from", &c.model.init_from, "post-training: start from this checkpoint or run"},
+      {"model.value_head", &c.model.value_head, "scalar head (reward model, PPO critic)"},
       {"data.path", &c.data.path, ""},
       {"data.tokenizer", &c.data.tokenizer, ""},
       {"data.val_fraction", &c.data.val_fraction, ""},
@@ -64,6 +66,35 @@ std::vector<Field> config_fields(Config& c) {
       {"train.log_every", &c.train.log_every, ""},
       {"train.seed", &c.train.seed, ""},
       {"run.dir", &c.run.dir, ""},
+      {"sft.sample_prompts", &c.sft.sample_prompts, "replies logged at each evaluation"},
+      {"sft.sample_max_new_tokens", &c.sft.sample_max_new_tokens, ""},
+      {"reward.margin", &c.reward.margin, "loss -log sigmoid(r_chosen - r_rejected - margin)"},
+      {"dpo.beta", &c.dpo.beta, ""},
+      {"dpo.reference", &c.dpo.reference, "empty: model.init_from"},
+      {"rl.reward", &c.rl.reward, "verifier | model"},
+      {"rl.verifier", &c.rl.verifier, "exact | gsm8k"},
+      {"rl.reward_model", &c.rl.reward_model, "a gptcu reward checkpoint or run"},
+      {"rl.reference", &c.rl.reference, "empty: model.init_from"},
+      {"rl.eval_prompts", &c.rl.eval_prompts, "empty: DATA/val_prompts.bin"},
+      {"rl.eval_max_prompts", &c.rl.eval_max_prompts, ""},
+      {"rl.prompts_per_rollout", &c.rl.prompts_per_rollout, ""},
+      {"rl.group_size", &c.rl.group_size, "GRPO samples per prompt"},
+      {"rl.epochs", &c.rl.epochs, "passes over each rollout"},
+      {"rl.minibatches", &c.rl.minibatches, "optimizer steps per pass"},
+      {"rl.max_new_tokens", &c.rl.max_new_tokens, ""},
+      {"rl.temperature", &c.rl.temperature, ""},
+      {"rl.top_k", &c.rl.top_k, "0: off"},
+      {"rl.top_p", &c.rl.top_p, "1: off"},
+      {"rl.kl_coef", &c.rl.kl_coef, "PPO: KL penalty in the reward; GRPO: k3 KL in the loss"},
+      {"rl.kl_target", &c.rl.kl_target, "PPO: > 0 adapts kl_coef"},
+      {"rl.kl_horizon", &c.rl.kl_horizon, ""},
+      {"rl.gamma", &c.rl.gamma, ""},
+      {"rl.lam", &c.rl.lam, "GAE lambda"},
+      {"rl.clip_eps", &c.rl.clip_eps, ""},
+      {"rl.value_clip_eps", &c.rl.value_clip_eps, "0: unclipped"},
+      {"rl.vf_coef", &c.rl.vf_coef, ""},
+      {"rl.whiten_advantages", &c.rl.whiten_advantages, ""},
+      {"rl.no_stop_penalty", &c.rl.no_stop_penalty, "subtracted when a response never ends"},
       {"prepare.inputs", &c.prepare.inputs, "files, plain or .gz"},
       {"prepare.kind", &c.prepare.kind, "auto | text | dialogue | preference | rl_prompt"},
       {"prepare.text_unit", &c.prepare.text_unit, "file | paragraph | line"},
@@ -499,6 +530,33 @@ void validate_config(const Config& c) {
   require(t.log_every > 0, "train.log_every", "must be > 0" + got(t.log_every));
 
   require(!c.run.dir.empty(), "run.dir", "must not be empty");
+
+  require(c.sft.sample_prompts >= 0, "sft.sample_prompts", "must be >= 0" + got(c.sft.sample_prompts));
+  require(c.sft.sample_max_new_tokens > 0, "sft.sample_max_new_tokens", "must be > 0" + got(c.sft.sample_max_new_tokens));
+  require(std::isfinite(c.reward.margin), "reward.margin", "must be a finite number");
+  require(c.dpo.beta > 0, "dpo.beta", "must be > 0" + got(c.dpo.beta));
+  const RlConfig& r = c.rl;
+  require(r.reward == "verifier" || r.reward == "model", "rl.reward", "expected verifier or model, got '" + r.reward + "'");
+  require(r.verifier == "exact" || r.verifier == "gsm8k", "rl.verifier", "expected exact or gsm8k, got '" + r.verifier + "'");
+  require(r.reward != "model" || !r.reward_model.empty(), "rl.reward_model", "must be set when rl.reward is model");
+  require(r.eval_max_prompts > 0, "rl.eval_max_prompts", "must be > 0" + got(r.eval_max_prompts));
+  require(r.prompts_per_rollout > 0, "rl.prompts_per_rollout", "must be > 0" + got(r.prompts_per_rollout));
+  require(r.group_size > 1, "rl.group_size", "must be > 1 (advantages compare samples of one prompt)" + got(r.group_size));
+  require(r.epochs > 0, "rl.epochs", "must be > 0" + got(r.epochs));
+  require(r.minibatches > 0, "rl.minibatches", "must be > 0" + got(r.minibatches));
+  require(r.max_new_tokens > 0, "rl.max_new_tokens", "must be > 0" + got(r.max_new_tokens));
+  require(r.temperature > 0, "rl.temperature", "must be > 0 (rollouts sample)" + got(r.temperature));
+  require(r.top_k >= 0, "rl.top_k", "must be >= 0" + got(r.top_k));
+  require(r.top_p > 0 && r.top_p <= 1, "rl.top_p", "must be in (0, 1]" + got(r.top_p));
+  require(r.kl_coef >= 0, "rl.kl_coef", "must be >= 0" + got(r.kl_coef));
+  require(r.kl_target >= 0, "rl.kl_target", "must be >= 0 (0: fixed kl_coef)" + got(r.kl_target));
+  require(r.kl_horizon > 0, "rl.kl_horizon", "must be > 0" + got(r.kl_horizon));
+  require(r.gamma > 0 && r.gamma <= 1, "rl.gamma", "must be in (0, 1]" + got(r.gamma));
+  require(r.lam >= 0 && r.lam <= 1, "rl.lam", "must be in [0, 1]" + got(r.lam));
+  require(r.clip_eps > 0, "rl.clip_eps", "must be > 0" + got(r.clip_eps));
+  require(r.value_clip_eps >= 0, "rl.value_clip_eps", "must be >= 0 (0: unclipped)" + got(r.value_clip_eps));
+  require(r.vf_coef >= 0, "rl.vf_coef", "must be >= 0" + got(r.vf_coef));
+  require(std::isfinite(r.no_stop_penalty), "rl.no_stop_penalty", "must be a finite number");
 
   const PrepareConfig& p = c.prepare;
   auto one_of = [](const std::vector<std::string>& options, const std::string& v, const std::string& key) {

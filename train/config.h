@@ -28,6 +28,10 @@ struct ModelConfig {
   int n_embd = 768;
   int block_size = 1024;
   int vocab_size = 0;  // 0: taken from the tokenizer
+  // Post-training starts from a trained model: a checkpoint, or a run directory (its newest
+  // checkpoint). Its shape replaces the sizes above; the optimizer starts fresh.
+  std::string init_from;
+  bool value_head = false;  // a scalar head (reward model, PPO critic); set by `gptcu reward` / `ppo`
 };
 
 struct DataConfig {
@@ -58,6 +62,51 @@ struct TrainConfig {
   int64_t seed = 1337;
 };
 
+// `gptcu sft`: cross-entropy on assistant tokens (the mask of dialogue shards), packed windows.
+struct SftConfig {
+  int sample_prompts = 3;          // replies to this many validation prompts logged at each evaluation
+  int sample_max_new_tokens = 48;
+};
+
+// `gptcu reward`: pairwise loss -log sigmoid(r_chosen - r_rejected - margin).
+struct RewardConfig {
+  double margin = 0.0;
+};
+
+// `gptcu dpo`
+struct DpoConfig {
+  double beta = 0.1;
+  std::string reference;  // frozen reference model: "" = model.init_from
+};
+
+// `gptcu ppo` and `gptcu grpo`: rollouts, rewards, the clipped objective.
+struct RlConfig {
+  std::string reward = "verifier";  // verifier | model
+  std::string verifier = "exact";   // exact | gsm8k (checks a reply against the prompt's answer)
+  std::string reward_model;         // a reward checkpoint (gptcu reward) when reward: model
+  std::string reference;            // frozen reference for the KL: "" = model.init_from
+  std::string eval_prompts;         // held-out prompt shard: "" = DATA/val_prompts.bin
+  int eval_max_prompts = 200;       // evaluation uses at most this many held-out prompts (greedy)
+  int prompts_per_rollout = 16;     // prompts per rollout (GRPO: each sampled group_size times)
+  int group_size = 8;               // GRPO samples per prompt
+  int epochs = 2;                   // passes over each rollout
+  int minibatches = 2;              // optimizer steps per pass
+  int max_new_tokens = 16;
+  double temperature = 1.0;
+  int top_k = 0;
+  double top_p = 1.0;
+  double kl_coef = 0.05;       // PPO: per-token KL penalty in the reward; GRPO: k3 KL in the loss (0: off)
+  double kl_target = 0.0;      // PPO: > 0 adapts kl_coef towards this KL per sequence (Ziegler et al.)
+  double kl_horizon = 10000;
+  double gamma = 1.0;
+  double lam = 0.95;
+  double clip_eps = 0.2;
+  double value_clip_eps = 0.2;
+  double vf_coef = 0.1;
+  bool whiten_advantages = true;
+  double no_stop_penalty = 1.0;  // subtracted from the score of a response that never ends
+};
+
 struct RunConfig {
   std::string dir = "runs/default";
 };
@@ -68,6 +117,10 @@ struct Config {
   DataConfig data;
   TrainConfig train;
   RunConfig run;
+  SftConfig sft;
+  RewardConfig reward;
+  DpoConfig dpo;
+  RlConfig rl;
   PrepareConfig prepare;  // `gptcu data prepare`: inputs -> shards in data.path
 };
 

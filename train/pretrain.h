@@ -18,6 +18,9 @@ class PretrainObjective : public Objective {
   double eval_loss(uint64_t index) override;
   std::string data_position(uint64_t index) const override { return data_.position(index, B_); }
 
+ protected:
+  GPT& model() { return model_; }
+
  private:
   GPT& model_;
   const TokenBatches& data_;

@@ -66,14 +66,24 @@ void check_resume_compatible(const Config& saved, const Config& now, const std::
   same("data.tokenizer", saved.data.tokenizer, now.data.tokenizer);
 }
 
-double evaluate(Objective& objective, int steps) {
-  autograd::NoGradGuard no_grad;
-  double total = 0;
-  for (int i = 0; i < steps; i++) total += objective.eval_loss((uint64_t)i);
-  return total / steps;
+std::string format_metrics(const std::vector<Metric>& metrics) {
+  std::string out;
+  char buf[64];
+  for (const Metric& m : metrics) {
+    std::snprintf(buf, sizeof buf, " | %s %.4g", m.name.c_str(), m.value);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace
+
+std::vector<Metric> Objective::evaluate(int steps, std::ostream& log) {
+  (void)log;
+  double total = 0;
+  for (int i = 0; i < steps; i++) total += eval_loss((uint64_t)i);
+  return {{"val_loss", total / steps}};
+}
 
 TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options) {
   std::ostream& log = options.log ? *options.log : std::cout;
@@ -137,14 +147,19 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
     int64_t step_tokens = 0;
     for (int micro = 0; micro < tc.grad_accum_steps; micro++) {
       int64_t tokens = 0;
-      Tensor loss = objective.train_loss(state.train_batches++, &tokens);
-      const float value = loss.item();
-      if (!std::isfinite(value)) {
+      auto stop_without_saving = [&](const std::string& what) {
         autograd::clear_tape();
-        user_error("loss is ", value, " at step ", step + 1,
-                   "; stopping without saving. Last good checkpoint: ",
+        user_error(what, " at step ", step + 1, "; stopping without saving. Last good checkpoint: ",
                    last_checkpoint.empty() ? std::string("none") : last_checkpoint);
+      };
+      Tensor loss;
+      try {
+        loss = objective.train_loss(state.train_batches++, &tokens);
+      } catch (const NonFiniteError& e) {
+        stop_without_saving(e.what());
       }
+      const float value = loss.item();
+      if (!std::isfinite(value)) stop_without_saving("loss is " + std::to_string(value));
       autograd::backward(loss, 1.0f / (float)tc.grad_accum_steps);
       loss_sum += value;
       step_tokens += tokens;
@@ -159,15 +174,32 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
 
     nlohmann::json row = {{"step", state.step}, {"loss", last_loss}, {"lr", lr}, {"grad_norm", grad_norm},
                           {"tokens_per_s", step_tokens / dt}, {"time_s", train_seconds}};
+    const std::vector<Metric> step_metrics = objective.step_metrics();
+    for (const Metric& m : step_metrics) row[m.name] = m.value;
     const bool is_last = state.step == tc.max_steps;
     if ((tc.eval_every > 0 && state.step % tc.eval_every == 0) || is_last) {
       const auto te = Clock::now();
-      state.last_val_loss = evaluate(objective, tc.eval_steps);
-      row["val_loss"] = state.last_val_loss;
+      std::vector<Metric> eval;
+      {
+        autograd::NoGradGuard no_grad;
+        eval = objective.evaluate(tc.eval_steps, log);
+      }
+      std::vector<Metric> others;
+      for (const Metric& m : eval) {
+        row[m.name] = m.value;
+        if (m.name == "val_loss") state.last_val_loss = m.value;
+        else others.push_back(m);
+      }
       char buf[160];
-      std::snprintf(buf, sizeof buf, "step %lld | val loss %.4f | train loss %.4f | eval %.1fs\n",
-                    (long long)state.step, state.last_val_loss, last_loss, seconds_since(te));
+      if (state.last_val_loss >= 0)
+        std::snprintf(buf, sizeof buf, "step %lld | val loss %.4f | train loss %.4f", (long long)state.step,
+                      state.last_val_loss, last_loss);
+      else
+        std::snprintf(buf, sizeof buf, "step %lld | eval", (long long)state.step);
+      log << buf << format_metrics(others);
+      std::snprintf(buf, sizeof buf, " | eval %.1fs\n", seconds_since(te));
       log << buf;
+      if (!others.empty()) result.final_eval = others;
     }
     metrics << row.dump() << "\n";
     metrics.flush();
@@ -177,10 +209,10 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
       const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
       char buf[200];
       std::snprintf(buf, sizeof buf,
-                    "step %5lld/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.1f ms/step | ETA %s\n",
+                    "step %5lld/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.1f ms/step | ETA %s",
                     (long long)state.step, tc.max_steps, last_loss, lr, grad_norm, step_tokens / dt, dt * 1e3,
                     format_duration(eta).c_str());
-      log << buf << std::flush;
+      log << buf << format_metrics(step_metrics) << "\n" << std::flush;
     }
     const bool stopping = state.step == last_step;
     if ((tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping) checkpoint();
@@ -193,7 +225,7 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   result.tokens_per_second = train_seconds > 0 ? tokens_total / train_seconds : 0;
   result.last_checkpoint = last_checkpoint;
   // RUN/summary.json: what benchmarks and scripts read back
-  const nlohmann::json summary = {{"framework", "gptcu"},
+  nlohmann::json summary = {{"framework", "gptcu"},
                                   {"steps", result.final_step},
                                   {"first_step", first_step},
                                   {"train_loss", result.final_train_loss},
@@ -202,6 +234,9 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
                                   {"wall_seconds", seconds_since(wall_start)},
                                   {"tokens_per_s", result.tokens_per_second},
                                   {"checkpoint", last_checkpoint}};
+  nlohmann::json summary_eval = nlohmann::json::object();
+  for (const Metric& m : result.final_eval) summary_eval[m.name] = m.value;
+  summary["eval"] = summary_eval;
   write_file_atomic((run_dir / "summary.json").string(), summary.dump(2) + "\n");
   return result;
 }

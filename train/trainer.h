@@ -6,12 +6,25 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "model/gpt.h"
 #include "train/config.h"
 
 namespace gptcu {
+
+// A named number an objective reports (pairwise accuracy, mean reward, KL, ...).
+struct Metric {
+  std::string name;
+  double value;
+};
+
+// Thrown by an objective whose numbers went bad (a NaN reward, a non-finite log-prob): the
+// trainer stops without saving and names the step and the last good checkpoint.
+struct NonFiniteError : UserError {
+  using UserError::UserError;
+};
 
 class Objective {
  public:
@@ -21,6 +34,14 @@ class Objective {
   virtual Tensor train_loss(uint64_t index, int64_t* tokens) = 0;
   // Loss of evaluation batch number `index` (called under NoGradGuard).
   virtual double eval_loss(uint64_t index) = 0;
+  // Metrics of the micro-batches since the last call (e.g. pairwise accuracy, reward, KL),
+  // averaged by the objective. Called once per optimizer step; they go to metrics.jsonl and
+  // the progress line.
+  virtual std::vector<Metric> step_metrics() { return {}; }
+  // Evaluation every train.eval_every steps (called under NoGradGuard). The default is the mean
+  // of eval_loss(0 .. steps-1) as "val_loss"; objectives add accuracy, rewards, sample replies
+  // (printed to `log`). A "val_loss" entry is what checkpoints and the summary record.
+  virtual std::vector<Metric> evaluate(int steps, std::ostream& log);
   // Where training micro-batch `index` starts in the data, in words ("epoch 0, window 96 of
   // 4619"), for the log and state.json; "" when the objective has nothing to add. Resuming
   // needs only the micro-batch counter (batches are pure functions of their index).
@@ -40,6 +61,7 @@ struct TrainResult {
   double train_seconds = 0;  // excluding evaluation and checkpoints
   double tokens_per_second = 0;
   std::string last_checkpoint;
+  std::vector<Metric> final_eval;  // the last evaluation's metrics other than val_loss
 };
 
 TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options);

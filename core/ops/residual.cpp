@@ -4,14 +4,14 @@
 
 namespace gptcu::ops {
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a, const Tensor& b, float alpha) {
   detail::op_device("add", {&a, &b});
   GPTCU_CHECK(a.shape() == b.shape(), "add: ", a.str(), " + ", b.str());
   Tensor out = Tensor::empty(a.shape());
-  cpu::residual_forward(out.data<float>(), a.data<float>(), b.data<float>(), a.numel());
+  cpu::residual_forward(out.data<float>(), a.data<float>(), b.data<float>(), a.numel(), alpha);
   if (autograd::needs_grad({&a, &b})) {
     autograd::record(out, [=]() {
-      cpu::residual_backward(detail::grad_ptr(a), detail::grad_ptr(b), out.grad().data<float>(), a.numel());
+      cpu::residual_backward(detail::grad_ptr(a), detail::grad_ptr(b), out.grad().data<float>(), a.numel(), alpha);
     });
   }
   return out;

@@ -162,11 +162,11 @@ template <typename T>
 void embedding_backward(T* dwte, T* dwpe, const T* dout, const int32_t* tokens, int B, int T_,
                         int C);
 
-// ---- residual.cpp: elementwise add ----------------------------------------------------
+// ---- residual.cpp: elementwise add, out = a + alpha * b ---------------------------------
 template <typename T>
-void residual_forward(T* out, const T* a, const T* b, int64_t n);
+void residual_forward(T* out, const T* a, const T* b, int64_t n, T alpha = T(1));
 template <typename T>
-void residual_backward(T* da, T* db, const T* dout, int64_t n);
+void residual_backward(T* da, T* db, const T* dout, int64_t n, T alpha = T(1));
 
 // ---- adamw.cpp: the optimizer step and the gradient norm ------------------------------
 // Sum of squares of x (n), accumulated in double.

@@ -17,7 +17,8 @@ namespace gptcu::cuda {
 int device_count();
 
 // residual.cu: out = a + b, and da += dout, db += dout (n elements, f32)
-void residual_forward(float* out, const float* a, const float* b, int64_t n, cudaStream_t stream);
-void residual_backward(float* da, float* db, const float* dout, int64_t n, cudaStream_t stream);
+// out = a + alpha * b;  da += dout, db += alpha * dout
+void residual_forward(float* out, const float* a, const float* b, int64_t n, cudaStream_t stream, float alpha = 1.0f);
+void residual_backward(float* da, float* db, const float* dout, int64_t n, cudaStream_t stream, float alpha = 1.0f);
 
 }  // namespace gptcu::cuda

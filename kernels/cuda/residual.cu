@@ -9,15 +9,15 @@
 namespace gptcu::cuda {
 namespace {
 
-__global__ void residual_forward_kernel(float* out, const float* a, const float* b, int64_t n) {
+__global__ void residual_forward_kernel(float* out, const float* a, const float* b, int64_t n, float alpha) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    out[i] = a[i] + b[i];
+    out[i] = a[i] + alpha * b[i];
 }
 
-__global__ void residual_backward_kernel(float* da, float* db, const float* dout, int64_t n) {
+__global__ void residual_backward_kernel(float* da, float* db, const float* dout, int64_t n, float alpha) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
     if (da) da[i] += dout[i];
-    if (db) db[i] += dout[i];
+    if (db) db[i] += alpha * dout[i];
   }
 }
 
@@ -34,15 +34,15 @@ int device_count() {
   return n;
 }
 
-void residual_forward(float* out, const float* a, const float* b, int64_t n, cudaStream_t stream) {
+void residual_forward(float* out, const float* a, const float* b, int64_t n, cudaStream_t stream, float alpha) {
   if (n == 0) return;
-  residual_forward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(out, a, b, n);
+  residual_forward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(out, a, b, n, alpha);
   GPTCU_CUDA_CHECK_LAUNCH();
 }
 
-void residual_backward(float* da, float* db, const float* dout, int64_t n, cudaStream_t stream) {
+void residual_backward(float* da, float* db, const float* dout, int64_t n, cudaStream_t stream, float alpha) {
   if (n == 0) return;
-  residual_backward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(da, db, dout, n);
+  residual_backward_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(da, db, dout, n, alpha);
   GPTCU_CUDA_CHECK_LAUNCH();
 }
 

@@ -21,6 +21,17 @@ TEST_CASE("residual forward and backward by hand", "[kernels][residual]") {
   check_close("db", db, {0.5, -2, 7}, kF64Atol, kF64Rtol);
 }
 
+TEST_CASE("residual add with a weight alpha by hand", "[kernels][residual]") {
+  // [1, 2] + 0.5 * [4, -6] = [3, -1];  db += 0.5 * dout
+  const std::vector<double> a = {1, 2}, b = {4, -6}, dout = {2, -4};
+  std::vector<double> out(2, -999), da(2, 0), db(2, 0);
+  residual_forward(out.data(), a.data(), b.data(), 2, 0.5);
+  check_close("out", out, {3, -1}, kF64Atol, kF64Rtol);
+  residual_backward(da.data(), db.data(), dout.data(), 2, 0.5);
+  check_close("da", da, {2, -4}, kF64Atol, kF64Rtol);
+  check_close("db", db, {1, -2}, kF64Atol, kF64Rtol);
+}
+
 TEST_CASE("residual gradients match fp64 central differences", "[kernels][residual][grad]") {
   const int n = 19;
   auto a = randn(n, 1), b = randn(n, 2);

@@ -32,6 +32,8 @@ model:
   n_embd: 128
   block_size: 256
   vocab_size: 50257
+  init_from: runs/sft
+  value_head: true
 data:
   path: data/shakespeare.txt
   tokenizer: byte
@@ -58,6 +60,39 @@ train:
   seed: 9007199254740993
 run:
   dir: runs/full
+sft:
+  sample_prompts: 5
+  sample_max_new_tokens: 20
+reward:
+  margin: 0.5
+dpo:
+  beta: 0.2
+  reference: runs/ref
+rl:
+  reward: model
+  verifier: gsm8k
+  reward_model: runs/rm
+  reference: runs/ref2
+  eval_prompts: data/test_prompts.bin
+  eval_max_prompts: 50
+  prompts_per_rollout: 8
+  group_size: 4
+  epochs: 3
+  minibatches: 4
+  max_new_tokens: 32
+  temperature: 0.7
+  top_k: 40
+  top_p: 0.9
+  kl_coef: 0.02
+  kl_target: 6.0
+  kl_horizon: 5000
+  gamma: 0.99
+  lam: 0.9
+  clip_eps: 0.1
+  value_clip_eps: 0.3
+  vf_coef: 0.25
+  whiten_advantages: false
+  no_stop_penalty: 2.0
 prepare:
   inputs: [a.txt, "b c.jsonl.gz"]
   kind: dialogue
@@ -132,6 +167,37 @@ TEST_CASE("config: a full file sets every key") {
   CHECK(c.train.log_every == 1);
   CHECK(c.train.seed == 9007199254740993LL);  // > 2^53: not routed through a double
   CHECK(c.run.dir == "runs/full");
+  CHECK(c.model.init_from == "runs/sft");
+  CHECK(c.model.value_head);
+  CHECK(c.sft.sample_prompts == 5);
+  CHECK(c.sft.sample_max_new_tokens == 20);
+  CHECK(c.reward.margin == 0.5);
+  CHECK(c.dpo.beta == 0.2);
+  CHECK(c.dpo.reference == "runs/ref");
+  CHECK(c.rl.reward == "model");
+  CHECK(c.rl.verifier == "gsm8k");
+  CHECK(c.rl.reward_model == "runs/rm");
+  CHECK(c.rl.reference == "runs/ref2");
+  CHECK(c.rl.eval_prompts == "data/test_prompts.bin");
+  CHECK(c.rl.eval_max_prompts == 50);
+  CHECK(c.rl.prompts_per_rollout == 8);
+  CHECK(c.rl.group_size == 4);
+  CHECK(c.rl.epochs == 3);
+  CHECK(c.rl.minibatches == 4);
+  CHECK(c.rl.max_new_tokens == 32);
+  CHECK(c.rl.temperature == 0.7);
+  CHECK(c.rl.top_k == 40);
+  CHECK(c.rl.top_p == 0.9);
+  CHECK(c.rl.kl_coef == 0.02);
+  CHECK(c.rl.kl_target == 6.0);
+  CHECK(c.rl.kl_horizon == 5000);
+  CHECK(c.rl.gamma == 0.99);
+  CHECK(c.rl.lam == 0.9);
+  CHECK(c.rl.clip_eps == 0.1);
+  CHECK(c.rl.value_clip_eps == 0.3);
+  CHECK(c.rl.vf_coef == 0.25);
+  CHECK_FALSE(c.rl.whiten_advantages);
+  CHECK(c.rl.no_stop_penalty == 2.0);
   CHECK(c.prepare.inputs == std::vector<std::string>{"a.txt", "b c.jsonl.gz"});
   CHECK(c.prepare.kind == "dialogue");
   CHECK(c.prepare.text_unit == "line");
@@ -361,6 +427,20 @@ TEST_CASE("config: validation names the key") {
   for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:x", "CPU", "cuda:0:1"})
     CHECK_THAT(invalid({std::string("device=") + bad}), Contains("device"));
   CHECK_THAT(invalid({"train.batch_size=0"}), Contains("train.batch_size"));
+  // post-training sections
+  CHECK_THAT(invalid({"dpo.beta=0"}), Contains("dpo.beta"));
+  CHECK_THAT(invalid({"rl.reward=human"}), Contains("rl.reward"));
+  CHECK_THAT(invalid({"rl.verifier=fuzzy"}), Contains("rl.verifier"));
+  CHECK_THAT(invalid({"rl.reward=model"}), Contains("rl.reward_model"));  // a model reward needs its checkpoint
+  CHECK_THAT(invalid({"rl.group_size=1"}), Contains("rl.group_size"));
+  CHECK_THAT(invalid({"rl.temperature=0"}), Contains("rl.temperature"));
+  CHECK_THAT(invalid({"rl.top_p=1.5"}), Contains("rl.top_p"));
+  CHECK_THAT(invalid({"rl.gamma=0"}), Contains("rl.gamma"));
+  CHECK_THAT(invalid({"rl.lam=1.5"}), Contains("rl.lam"));
+  CHECK_THAT(invalid({"rl.clip_eps=0"}), Contains("rl.clip_eps"));
+  CHECK_THAT(invalid({"rl.minibatches=0"}), Contains("rl.minibatches"));
+  CHECK_THAT(invalid({"rl.kl_coef=-0.1"}), Contains("rl.kl_coef"));
+  CHECK_THAT(invalid({"sft.sample_max_new_tokens=0"}), Contains("sft.sample_max_new_tokens"));
   CHECK_THAT(invalid({"train.grad_accum_steps=0"}), Contains("train.grad_accum_steps"));
   CHECK_THAT(invalid({"train.max_steps=0"}), Contains("train.max_steps"));
   CHECK_THAT(invalid({"train.warmup_steps=-1"}), Contains("train.warmup_steps"));

@@ -1,0 +1,59 @@
+// eval/answer_eval.cpp
+#include "eval/answer_eval.h"
+
+#include <algorithm>
+
+#include "core/autograd.h"
+#include "data/chat_template.h"
+#include "eval/generate.h"
+#include "eval/verifier.h"
+
+namespace gptcu {
+
+bool verify_answer(const std::string& verifier, const std::string& reply, const std::string& answer) {
+  if (verifier == "exact") return exact_match(reply, answer);
+  if (verifier == "gsm8k") return gsm8k_match(reply, answer);
+  user_error("unknown verifier '", verifier, "' (exact | gsm8k)");
+}
+
+AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const PromptDataset& prompts,
+                               const AnswerEvalOptions& opt) {
+  autograd::NoGradGuard no_grad;
+  const ChatTemplate chat(tok);
+  const int64_t n = opt.max_prompts > 0 ? std::min<int64_t>(opt.max_prompts, prompts.size()) : prompts.size();
+  GPTCU_USER_CHECK(n > 0, prompts.path(), " holds no prompts");
+  SampleOptions so;
+  so.max_new_tokens = opt.max_new_tokens;
+  so.temperature = 0;
+  so.stop_tokens = {chat.ids().end};
+  so.vocab_limit = tok.vocab_size();
+  AnswerAccuracy a;
+  int64_t right = 0, length = 0, stopped = 0;
+  for (int64_t s = 0; s < n; s += opt.batch_size) {
+    std::vector<PromptRecord> recs;
+    std::vector<std::vector<int32_t>> batch;
+    for (int64_t i = s; i < std::min<int64_t>(n, s + opt.batch_size); i++) {
+      recs.push_back(prompts.get(i));
+      batch.push_back(recs.back().prompt);
+    }
+    const std::vector<Generation> gens = generate_batch(model, batch, so);
+    for (size_t i = 0; i < gens.size(); i++) {
+      std::vector<int32_t> reply = gens[i].tokens;
+      if (gens[i].stopped && !reply.empty()) reply.pop_back();
+      const std::string text = tok.decode(reply);
+      const bool ok = verify_answer(opt.verifier, text, recs[i].answer);
+      right += ok;
+      length += (int64_t)gens[i].tokens.size();
+      stopped += gens[i].stopped;
+      a.truncated += gens[i].prompt_tokens_dropped > 0;
+      if ((int)a.examples.size() < opt.examples) a.examples.push_back({tok.decode(batch[i]), text, recs[i].answer, ok});
+    }
+  }
+  a.prompts = n;
+  a.accuracy = (double)right / (double)n;
+  a.mean_length = (double)length / (double)n;
+  a.stopped = (double)stopped / (double)n;
+  return a;
+}
+
+}  // namespace gptcu
