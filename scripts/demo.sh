@@ -1,32 +1,94 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: the main job, end to end on the CPU with no download.
+# scripts/demo.sh: the main job. The whole ChatGPT recipe, end to end, on the CPU, with no download:
 #   1. set up and build
-#   2. generate an addition corpus ("47+38=85" per line) with gptcu data synth
-#   3. pretrain a small GPT on it (configs/toy.yaml), with evaluation and checkpoints
-#   4. sample answers from the checkpoint
-# Run dir: runs/toy (override: RUN_DIR=...). Extra args go to `gptcu pretrain` (e.g. --set train.max_steps=200).
+#   2. generate the built-in task (gptcu data task): arithmetic and word puzzles in English and
+#      Chinese, as pretraining text, chats, preference pairs and RL prompts; a held-out test set
+#      of problems that no training file contains
+#   3. tokenize each into shards (gptcu data prepare, byte-level BPE with chat tokens)
+#   4. pretrain -> SFT -> reward model -> PPO, GRPO and DPO (configs/task/*.yaml)
+#   5. evaluate held-out answer accuracy after each stage (greedy, exact match) and print one
+#      table with the reward model's held-out pairwise accuracy and the wall time of each stage.
+# Run dir: runs/task (override: RUN_DIR=...). About 10-15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${GPTCU_CMAKE_ARGS:-} > /dev/null
-cmake --build build -j "$(nproc)"
-run_dir=${RUN_DIR:-runs/toy}
-mkdir -p "$run_dir"
-echo "== generating the corpus"
-build/gptcu data synth --out "$run_dir/addition.txt" --lines 20000 --seed 1337
-echo "== pretraining"
-build/gptcu pretrain --config configs/toy.yaml --set "run.dir=$run_dir" --set "data.path=$run_dir/addition.txt" "$@"
-echo "== sampling (greedy) from $run_dir"
-correct=0; total=0
-for prompt in "12+34=" "50+27=" "9+88=" "71+5=" "33+33=" "8+1=" "64+19=" "25+70=" \
-              "47+88=" "90+5=" "3+99=" "58+41=" "16+16=" "75+66=" "21+9=" "44+57="; do
-  line=$(build/gptcu sample --checkpoint "$run_dir" --prompt "$prompt" --temperature 0 --max-new-tokens 6 | head -n 1)
-  a=${prompt%%+*}; b=${prompt#*+}; b=${b%=}
-  want="$prompt$((a + b))"
-  mark="wrong"; [ "$line" = "$want" ] && { mark="right"; correct=$((correct + 1)); }
-  total=$((total + 1))
-  printf '  %-12s (%s)\n' "$line" "$mark"
+cmake --build build --target gptcu -j "$(nproc)"
+gptcu=build/gptcu
+run=${RUN_DIR:-runs/task}
+rm -rf "$run"
+mkdir -p "$run"
+log() { echo "== $*"; }
+declare -A seconds accuracy
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$(now) - $1:.0f}')"; }
+
+stage_sets() {  # stage, its data dir, its init run (or -)
+  local out=(--set "run.dir=$run/$1" --set "data.path=$run/prepared/$2")
+  [ "$3" != - ] && out+=(--set "model.init_from=$run/$3")
+  printf '%s\n' "${out[@]}"
+}
+
+log "generating the built-in task"
+t=$(now)
+$gptcu data task --out "$run/data" --seed 1337 --pretrain 30000 --sft 6000 --prefs 3000 --rl-train 3000 --rl-test 400
+for spec in pretrain:text sft:dialogue prefs:preference rl_train:rl_prompt; do
+  name=${spec%%:*}; kind=${spec#*:}; dir=${name/rl_train/rl}
+  $gptcu data prepare --input "$run/data/$name.jsonl" --out "$run/prepared/$dir" --kind "$kind" \
+    --tokenizer byte --set model.block_size=64 | tail -n 2
 done
-echo "== $correct/$total sums right after pretraining (greedy; the corpus holds 20000 random sums of 10201 possible, so most prompts are seen)"
-echo "== free sampling"
-build/gptcu sample --checkpoint "$run_dir" --prompt "1" --max-new-tokens 60 --temperature 0.8 --seed 7
+# the held-out problems: half of them are the evaluation set (data prepare always splits)
+$gptcu data prepare --input "$run/data/rl_test.jsonl" --out "$run/prepared/rl_test" --kind rl_prompt \
+  --tokenizer byte --set model.block_size=64 --set data.val_fraction=0.5 | tail -n 2
+test_prompts="$run/prepared/rl_test/train_prompts.bin"
+seconds[data]=$(elapsed "$t")
+
+evaluate() {  # stage name, run dir
+  local out
+  out=$($gptcu eval --checkpoint "$2" --task answers --data "$test_prompts" --max-new-tokens 12 --out "$run/eval_$1.json")
+  echo "$out"
+  accuracy[$1]=$(python3 -c "import json; print(f\"{json.load(open('$run/eval_$1.json'))['accuracy']:.3f}\")")
+}
+
+train_stage() {  # command, stage, config, data dir, init run
+  local cmd=$1 stage=$2 config=$3 data=$4 init=$5
+  log "$stage: gptcu $cmd --config $config"
+  local t; t=$(now)
+  mapfile -t extra < <(stage_sets "$stage" "$data" "$init")
+  # everything but the resolved config (it is in $run/$stage/config.yaml)
+  $gptcu "$cmd" --config "$config" "${extra[@]}" | awk '/^# resolved config/ {skip = 1} skip && /^$/ {skip = 0; next} !skip {print; fflush()}'
+  seconds[$stage]=$(elapsed "$t")
+}
+
+train_stage pretrain pretrain configs/task/pretrain.yaml pretrain -
+evaluate pretrain "$run/pretrain"
+train_stage sft sft configs/task/sft.yaml sft pretrain
+evaluate sft "$run/sft"
+train_stage reward reward configs/task/reward.yaml prefs sft
+rm_acc=$(python3 -c "import json; print(f\"{json.load(open('$run/reward/summary.json'))['eval']['val_accuracy']:.3f}\")")
+train_stage ppo ppo configs/task/ppo.yaml rl sft
+evaluate ppo "$run/ppo"
+train_stage grpo grpo configs/task/grpo.yaml rl sft
+evaluate grpo "$run/grpo"
+train_stage dpo dpo configs/task/dpo.yaml prefs sft
+evaluate dpo "$run/dpo"
+
+n=$(python3 -c "import json; print(json.load(open('$run/eval_sft.json'))['prompts'])")
+echo
+echo "== the built-in task: held-out answer accuracy ($n problems no training file contains; greedy, exact match)"
+printf '%-22s %-10s %s\n' "stage" "accuracy" "wall time"
+printf '%-22s %-10s %ss\n' "data + tokenize" "-" "${seconds[data]}"
+for s in pretrain sft ppo grpo dpo; do
+  label=$s; [ "$s" = pretrain ] && label="pretrain"; [ "$s" = sft ] && label="SFT"
+  [ "$s" = ppo ] && label="PPO (from SFT)"; [ "$s" = grpo ] && label="GRPO (from SFT)"; [ "$s" = dpo ] && label="DPO (from SFT)"
+  printf '%-22s %-10s %ss\n' "$label" "${accuracy[$s]}" "${seconds[$s]}"
+done
+printf '%-22s %-10s %ss\n' "reward model" "$rm_acc" "${seconds[reward]}"
+echo "(reward model: pairwise accuracy on held-out preference pairs)"
+python3 - "$run" <<'PY'
+import json, sys
+run = sys.argv[1]
+acc = {s: json.load(open(f"{run}/eval_{s}.json"))["accuracy"] for s in ["sft", "ppo", "grpo", "dpo"]}
+best = max(acc["ppo"], acc["grpo"])
+print(f"RL over SFT: PPO {acc['ppo'] - acc['sft']:+.3f}, GRPO {acc['grpo'] - acc['sft']:+.3f}, DPO {acc['dpo'] - acc['sft']:+.3f}")
+PY
