@@ -5,6 +5,7 @@
 #   - pretrain -> sft -> reward (+ reward score on prefs.jsonl) -> dpo -> ppo (verifier, and a
 #     reward model) -> grpo -> eval --task answers: each exits 0, writes a checkpoint and logs its
 #     metrics (val_accuracy, reward_margin, kl/value_loss, eval_accuracy); r.json has "accuracy";
+#     reward score also takes a reply longer than the model's context;
 #   - one-line errors: a missing model.init_from, rl.reward=model with a missing rl.reward_model,
 #     a missing rl.reference, SFT on preference data, reward score with a language model.
 #   bash test/cli/post.sh build/gptcu
@@ -97,6 +98,11 @@ logs score.log "read task/prefs.jsonl: 120 pairs" "pairwise accuracy"
 [[ $(wc -l <scores.jsonl) -eq 120 ]] || fail "scores.jsonl has $(wc -l <scores.jsonl) lines, expected 120"
 grep -q '"chosen_score"' scores.jsonl || fail "scores.jsonl has no chosen_score"
 pass "reward score: $(grep 'pairwise accuracy' score.log)"
+# a reply longer than the reward model's context (64 bytes) is scored on its newest tokens
+python3 -c 'import json; print(json.dumps({"prompt": "Say it long.", "chosen": "yes " * 40, "rejected": "no " * 40}))' >long.jsonl
+run_ok score_long.log "$GPTCU" reward score --checkpoint rm --input long.jsonl
+logs score_long.log "read long.jsonl: 1 pairs" "pairwise accuracy"
+pass "reward score of a 160-byte reply with a 64-token context"
 train_ok dpo dpo dpo.log "reward_margin" "val_reward_accuracy" -- data.path=prep/prefs model.init_from=sft
 rl_sets=(data.path=prep/rl_train rl.eval_prompts=prep/rl_test/val_prompts.bin model.init_from=sft)
 train_ok ppo ppo ppo.log "| kl " "| value_loss " "eval_accuracy" "reward: verifier" -- "${rl_sets[@]}"
