@@ -49,6 +49,7 @@ if [[ -z "${GPTCU_DATA_DIR:-}" ]]; then
 else
   for cfg in "$CONFIGS"/{sft,reward,dpo,ppo,grpo}_*.yaml; do
     name=$(basename "$cfg" .yaml)
+    grep -q "inputs:.*prepared/" "$cfg" && continue  # made by a script first (bench/reward_hh_cpu.sh)
     sed "s#\.\./shared/data#$GPTCU_DATA_DIR#g" "$cfg" >"$name.yaml"
     run_ok "prep_$name.log" "$GPTCU" data prepare --config "$name.yaml" --out "prep_$name" --set prepare.threads=1
     python3 - "prep_$name/meta.json" "$name" <<'PY' || fail "prepare of $name: unexpected meta.json"
