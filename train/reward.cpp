@@ -97,12 +97,14 @@ std::string RewardObjective::data_position(uint64_t index) const {
 std::vector<float> score_responses(GPT& reward_model, const std::vector<std::vector<int32_t>>& prompts,
                                    const std::vector<std::vector<int32_t>>& responses, int32_t pad, int batch_size) {
   autograd::NoGradGuard no_grad;
+  const int T = reward_model.config().block_size;
   std::vector<float> out;
   for (size_t s = 0; s < prompts.size(); s += (size_t)batch_size) {
     const size_t e = std::min(prompts.size(), s + (size_t)batch_size);
-    const SeqBatch b = make_seq_batch({prompts.begin() + s, prompts.begin() + e},
-                                      {responses.begin() + s, responses.begin() + e}, pad,
-                                      reward_model.config().block_size);
+    std::vector<std::vector<int32_t>> rs(responses.begin() + s, responses.begin() + e);
+    for (std::vector<int32_t>& r : rs)
+      if ((int)r.size() >= T) r.erase(r.begin(), r.end() - (T - 1));  // make_seq_batch needs a prompt token
+    const SeqBatch b = make_seq_batch({prompts.begin() + s, prompts.begin() + e}, rs, pad, T);
     for (float r : rewards_of(reward_model, b).to_vector()) out.push_back(r);
   }
   return out;

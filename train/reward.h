@@ -44,7 +44,9 @@ class RewardObjective : public Objective {
 };
 
 // Rewards (no gradient) of prompt ++ response for each row, in batches of `batch_size`: the
-// scalar head at the last token. Rows longer than the context lose their oldest prompt tokens.
+// scalar head at the last token. Rows longer than the context lose their oldest prompt tokens;
+// a response that alone fills the context keeps only its newest block_size - 1 tokens (after
+// one prompt token): the reward is read at its end.
 std::vector<float> score_responses(GPT& reward_model, const std::vector<std::vector<int32_t>>& prompts,
                                    const std::vector<std::vector<int32_t>>& responses, int32_t pad, int batch_size);
 
