@@ -24,7 +24,9 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const Prompt
   GPTCU_USER_CHECK(n > 0, prompts.path(), " holds no prompts");
   SampleOptions so;
   so.max_new_tokens = opt.max_new_tokens;
-  so.temperature = 0;
+  so.temperature = opt.temperature;
+  so.seed = opt.seed;
+  const int samples = opt.temperature > 0 ? std::max(1, opt.samples) : 1;
   so.stop_tokens = {chat.ids().end};
   so.vocab_limit = tok.vocab_size();
   AnswerAccuracy a;
@@ -33,9 +35,13 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const Prompt
     std::vector<PromptRecord> recs;
     std::vector<std::vector<int32_t>> batch;
     for (int64_t i = s; i < std::min<int64_t>(n, s + opt.batch_size); i++) {
-      recs.push_back(prompts.get(i));
-      batch.push_back(recs.back().prompt);
+      const PromptRecord rec = prompts.get(i);
+      for (int k = 0; k < samples; k++) {
+        recs.push_back(rec);
+        batch.push_back(rec.prompt);
+      }
     }
+    so.stream_offset = (uint64_t)s * samples;  // reply j of the whole run draws from stream j
     const std::vector<Generation> gens = generate_batch(model, batch, so);
     for (size_t i = 0; i < gens.size(); i++) {
       std::vector<int32_t> reply = gens[i].tokens;
@@ -49,10 +55,13 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const Prompt
       if ((int)a.examples.size() < opt.examples) a.examples.push_back({tok.decode(batch[i]), text, recs[i].answer, ok});
     }
   }
+  const double replies = (double)n * samples;
   a.prompts = n;
-  a.accuracy = (double)right / (double)n;
-  a.mean_length = (double)length / (double)n;
-  a.stopped = (double)stopped / (double)n;
+  a.replies = n * samples;
+  a.accuracy = (double)right / replies;
+  a.mean_length = (double)length / replies;
+  a.stopped = (double)stopped / replies;
+  a.truncated /= samples;
   return a;
 }
 

@@ -5,6 +5,8 @@
 //   PromptDataset test("data/task/rl_test/train_prompts.bin");
 //   AnswerAccuracy a = answer_accuracy(model, tok, test, {.max_prompts = 200});
 //   // a.accuracy, a.mean_length, a.stopped, a.examples
+// With a temperature, each prompt gets `samples` sampled replies (seeded) and the accuracy is
+// their mean: a finer measure of what RL changes than the greedy reply alone.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,10 +24,16 @@ struct AnswerEvalOptions {
   int batch_size = 64;
   std::string verifier = "exact";  // exact | gsm8k
   int examples = 3;             // (prompt, reply, answer, right) kept for the log
+  // 0: greedy replies. > 0: `samples` replies per prompt drawn at this temperature, and the
+  // accuracy is their mean (pass@1 estimated from samples, as RL papers report it).
+  float temperature = 0.0f;
+  int samples = 1;
+  uint64_t seed = 1234;
 };
 
 struct AnswerAccuracy {
   int64_t prompts = 0;
+  int64_t replies = 0;     // prompts x samples
   double accuracy = 0;     // fraction of replies the verifier accepts
   double mean_length = 0;  // reply tokens, the stop token included
   double stopped = 0;      // fraction of replies that ended with <|end|>
