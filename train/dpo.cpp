@@ -22,22 +22,12 @@ Tensor sequence_logprobs(GPT& model, const SeqBatch& b) {
 
 DpoObjective::DpoObjective(GPT& policy, GPT& reference, const PreferenceDataset& train, const PreferenceDataset* val,
                            int batch_size, uint64_t seed, float beta, int32_t pad)
-    : policy_(policy), reference_(reference), train_(train), val_(val), B_(batch_size), seed_(seed), beta_(beta),
-      pad_(pad) {}
+    : PreferenceObjective(train, val, batch_size, seed, pad, policy.config().block_size),
+      policy_(policy),
+      reference_(reference),
+      beta_(beta) {}
 
-Tensor DpoObjective::pair_loss(const PreferenceDataset& data, const std::vector<int64_t>& ids, MetricMeans& m,
-                               int64_t* tokens) {
-  std::vector<std::vector<int32_t>> prompts, chosen, rejected;
-  for (int64_t id : ids) {
-    PreferencePair p = data.get(id);
-    prompts.push_back(std::move(p.prompt));
-    chosen.push_back(std::move(p.chosen));
-    rejected.push_back(std::move(p.rejected));
-  }
-  const int T = policy_.config().block_size;
-  const SeqBatch cb = make_seq_batch(prompts, chosen, pad_, T);
-  const SeqBatch rb = make_seq_batch(prompts, rejected, pad_, T);
-  if (tokens) *tokens = (int64_t)cb.B * cb.T + (int64_t)rb.B * rb.T;
+Tensor DpoObjective::pair_loss(const SeqBatch& cb, const SeqBatch& rb, MetricMeans& m) {
   Tensor ref_c, ref_r;
   {
     autograd::NoGradGuard no_grad;
@@ -58,42 +48,6 @@ Tensor DpoObjective::pair_loss(const PreferenceDataset& data, const std::vector<
     m.add("rejected_reward", rejected_reward);
   }
   return loss;
-}
-
-Tensor DpoObjective::train_loss(uint64_t index, int64_t* tokens) {
-  return pair_loss(train_, train_.batch_indices(index, B_, seed_), metrics_, tokens);
-}
-
-double DpoObjective::eval_loss(uint64_t index) {
-  GPTCU_CHECK(val_, "DpoObjective: no validation pairs");
-  MetricMeans unused;
-  std::vector<int64_t> ids;
-  for (int64_t i = (int64_t)index * B_; i < std::min<int64_t>(val_->size(), (int64_t)(index + 1) * B_); i++)
-    ids.push_back(i);
-  return ids.empty() ? 0.0 : pair_loss(*val_, ids, unused, nullptr).item();
-}
-
-std::vector<Metric> DpoObjective::evaluate(int steps, std::ostream& log) {
-  (void)steps;
-  (void)log;
-  if (!val_) return {};
-  MetricMeans m;
-  double loss_sum = 0;
-  for (int64_t start = 0; start < val_->size(); start += B_) {
-    std::vector<int64_t> ids;
-    for (int64_t i = start; i < std::min<int64_t>(val_->size(), start + B_); i++) ids.push_back(i);
-    loss_sum += pair_loss(*val_, ids, m, nullptr).item() * (double)ids.size();
-  }
-  std::vector<Metric> out = {{"val_loss", loss_sum / (double)val_->size()}};
-  for (const Metric& x : m.take())
-    if (x.name == "reward_margin" || x.name == "reward_accuracy") out.push_back({"val_" + x.name, x.value});
-  return out;
-}
-
-std::string DpoObjective::data_position(uint64_t index) const {
-  const DataPosition p = train_.position(index, B_);
-  return "epoch " + std::to_string(p.epoch) + ", pair " + std::to_string(p.offset) + " of " +
-         std::to_string(train_.size());
 }
 
 TrainResult run_dpo(const Config& config_in, const TrainOptions& options) {

@@ -13,31 +13,24 @@
 #include "data/record_data.h"
 #include "model/gpt.h"
 #include "train/post_common.h"
+#include "train/preference.h"
 #include "train/trainer.h"
 
 namespace gptcu {
 
-class DpoObjective : public Objective {
+class DpoObjective : public PreferenceObjective {
  public:
   DpoObjective(GPT& policy, GPT& reference, const PreferenceDataset& train, const PreferenceDataset* val,
                int batch_size, uint64_t seed, float beta, int32_t pad);
-  Tensor train_loss(uint64_t index, int64_t* tokens) override;
-  double eval_loss(uint64_t index) override;
-  std::vector<Metric> step_metrics() override { return metrics_.take(); }
-  std::vector<Metric> evaluate(int steps, std::ostream& log) override;
-  std::string data_position(uint64_t index) const override;
+
+ protected:
+  Tensor pair_loss(const SeqBatch& chosen, const SeqBatch& rejected, MetricMeans& m) override;
+  std::vector<std::string> eval_metric_names() const override { return {"reward_margin", "reward_accuracy"}; }
 
  private:
-  Tensor pair_loss(const PreferenceDataset& data, const std::vector<int64_t>& ids, MetricMeans& m, int64_t* tokens);
   GPT& policy_;
   GPT& reference_;
-  const PreferenceDataset& train_;
-  const PreferenceDataset* val_;
-  int B_;
-  uint64_t seed_;
   float beta_;
-  int32_t pad_;
-  MetricMeans metrics_;
 };
 
 // Sequence log-probs (B): the sum over the response tokens of log p(token), logits at temperature 1.

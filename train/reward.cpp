@@ -30,24 +30,12 @@ Tensor rewards_of(GPT& model, const SeqBatch& b) {
 
 RewardObjective::RewardObjective(GPT& model, const PreferenceDataset& train, const PreferenceDataset* val,
                                  int batch_size, uint64_t seed, float margin, int32_t pad)
-    : model_(model), train_(train), val_(val), B_(batch_size), seed_(seed), margin_(margin), pad_(pad) {
+    : PreferenceObjective(train, val, batch_size, seed, pad, model.config().block_size), model_(model), margin_(margin) {
   GPTCU_CHECK(model.config().value_head, "RewardObjective: the model needs a value head");
 }
 
-Tensor RewardObjective::pair_loss(const PreferenceDataset& data, const std::vector<int64_t>& ids, MetricMeans& m,
-                                  int64_t* tokens) {
-  std::vector<std::vector<int32_t>> prompts, chosen, rejected;
-  for (int64_t id : ids) {
-    PreferencePair p = data.get(id);
-    prompts.push_back(std::move(p.prompt));
-    chosen.push_back(std::move(p.chosen));
-    rejected.push_back(std::move(p.rejected));
-  }
-  const int T = model_.config().block_size;
-  const SeqBatch cb = make_seq_batch(prompts, chosen, pad_, T);
-  const SeqBatch rb = make_seq_batch(prompts, rejected, pad_, T);
-  if (tokens) *tokens = (int64_t)cb.B * cb.T + (int64_t)rb.B * rb.T;
-  const Tensor rc = rewards_of(model_, cb), rr = rewards_of(model_, rb);
+Tensor RewardObjective::pair_loss(const SeqBatch& chosen, const SeqBatch& rejected, MetricMeans& m) {
+  const Tensor rc = rewards_of(model_, chosen), rr = rewards_of(model_, rejected);
   Tensor loss = ops::pairwise_loss(rc, rr, margin_);
   const std::vector<float> c = rc.to_vector(), r = rr.to_vector();
   for (size_t i = 0; i < c.size(); i++) {
@@ -56,42 +44,6 @@ Tensor RewardObjective::pair_loss(const PreferenceDataset& data, const std::vect
     m.add("margin", (double)c[i] - r[i]);
   }
   return loss;
-}
-
-Tensor RewardObjective::train_loss(uint64_t index, int64_t* tokens) {
-  return pair_loss(train_, train_.batch_indices(index, B_, seed_), metrics_, tokens);
-}
-
-double RewardObjective::eval_loss(uint64_t index) {
-  GPTCU_CHECK(val_, "RewardObjective: no validation pairs");
-  MetricMeans unused;
-  std::vector<int64_t> ids;
-  for (int64_t i = (int64_t)index * B_; i < std::min<int64_t>(val_->size(), (int64_t)(index + 1) * B_); i++)
-    ids.push_back(i);
-  return ids.empty() ? 0.0 : pair_loss(*val_, ids, unused, nullptr).item();
-}
-
-std::vector<Metric> RewardObjective::evaluate(int steps, std::ostream& log) {
-  (void)steps;  // every validation pair, in order: accuracy is the number people compare
-  (void)log;
-  if (!val_) return {};
-  MetricMeans m;
-  double loss_sum = 0;
-  for (int64_t start = 0; start < val_->size(); start += B_) {
-    std::vector<int64_t> ids;
-    for (int64_t i = start; i < std::min<int64_t>(val_->size(), start + B_); i++) ids.push_back(i);
-    loss_sum += pair_loss(*val_, ids, m, nullptr).item() * (double)ids.size();
-  }
-  std::vector<Metric> out = {{"val_loss", loss_sum / (double)val_->size()}};
-  for (const Metric& x : m.take()) out.push_back({"val_" + x.name, x.value});
-  out.push_back({"val_pairs", (double)val_->size()});
-  return out;
-}
-
-std::string RewardObjective::data_position(uint64_t index) const {
-  const DataPosition p = train_.position(index, B_);
-  return "epoch " + std::to_string(p.epoch) + ", pair " + std::to_string(p.offset) + " of " +
-         std::to_string(train_.size());
 }
 
 std::vector<float> score_responses(GPT& reward_model, const std::vector<std::vector<int32_t>>& prompts,

@@ -15,32 +15,23 @@
 #include "data/record_data.h"
 #include "model/gpt.h"
 #include "train/post_common.h"
+#include "train/preference.h"
 #include "train/trainer.h"
 
 namespace gptcu {
 
-class RewardObjective : public Objective {
+class RewardObjective : public PreferenceObjective {
  public:
   // val may be null (no validation pairs: evaluation reports nothing)
   RewardObjective(GPT& model, const PreferenceDataset& train, const PreferenceDataset* val, int batch_size,
                   uint64_t seed, float margin, int32_t pad);
-  Tensor train_loss(uint64_t index, int64_t* tokens) override;
-  double eval_loss(uint64_t index) override;
-  std::vector<Metric> step_metrics() override { return metrics_.take(); }
-  std::vector<Metric> evaluate(int steps, std::ostream& log) override;
-  std::string data_position(uint64_t index) const override;
+
+ protected:
+  Tensor pair_loss(const SeqBatch& chosen, const SeqBatch& rejected, MetricMeans& m) override;
 
  private:
-  // loss over pairs ids of `data`; adds accuracy/margin to `m`
-  Tensor pair_loss(const PreferenceDataset& data, const std::vector<int64_t>& ids, MetricMeans& m, int64_t* tokens);
   GPT& model_;
-  const PreferenceDataset& train_;
-  const PreferenceDataset* val_;
-  int B_;
-  uint64_t seed_;
   float margin_;
-  int32_t pad_;
-  MetricMeans metrics_;
 };
 
 // Rewards (no gradient) of prompt ++ response for each row, in batches of `batch_size`: the
