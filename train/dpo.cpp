@@ -55,15 +55,9 @@ TrainResult run_dpo(const Config& config_in, const TrainOptions& options) {
   StartingPoint start = start_from(config_in, /*value_head=*/false, log);
   const Config& config = start.config;
   log << "# resolved config\n" << dump_config(config) << "\n";
-  GPTCU_USER_CHECK(is_prepared_dir(config.data.path), "data.path '", config.data.path,
-                   "' is not a `gptcu data prepare` directory (DPO reads preference pairs)");
-  check_same_tokenizer(start.tokenizer, prepared_tokenizer(config.data.path), "data.path " + config.data.path);
-  const fs::path dir(config.data.path);
-  GPTCU_USER_CHECK(fs::exists(dir / "train_pairs.bin"), "data.path '", config.data.path,
-                   "' has no train_pairs.bin: prepare preference pairs with `gptcu data prepare --kind preference`");
-  PreferenceDataset train_pairs((dir / "train_pairs.bin").string());
-  std::unique_ptr<PreferenceDataset> val_pairs;
-  if (fs::exists(dir / "val_pairs.bin")) val_pairs = std::make_unique<PreferenceDataset>((dir / "val_pairs.bin").string());
+  const PreferenceSplits pairs = open_preference_data(config, start.tokenizer, "DPO");
+  const PreferenceDataset& train_pairs = *pairs.train;
+  const PreferenceDataset* val_pairs = pairs.val.get();
   const std::string ref_path = config.dpo.reference.empty() ? config.model.init_from : config.dpo.reference;
   const std::string ref_ckpt = resolve_checkpoint(ref_path, "dpo.reference");
   check_same_tokenizer(start.tokenizer, checkpoint_tokenizer(ref_ckpt), "the reference " + ref_ckpt);
@@ -73,7 +67,7 @@ TrainResult run_dpo(const Config& config_in, const TrainOptions& options) {
   log << "data: " << train_pairs.size() << " train pairs, " << (val_pairs ? val_pairs->size() : 0)
       << " validation pairs | beta " << config.dpo.beta << "\n";
   save_run_tokenizer(config, start.tokenizer);
-  DpoObjective objective(*policy, *reference, train_pairs, val_pairs.get(), config.train.batch_size,
+  DpoObjective objective(*policy, *reference, train_pairs, val_pairs, config.train.batch_size,
                          (uint64_t)config.train.seed, (float)config.dpo.beta, ChatTemplate(start.tokenizer).ids().pad);
   return train(config, *policy, objective, options);
 }

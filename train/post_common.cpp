@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "data/chat_template.h"
+#include "data/shard_corpus.h"
 #include "model/weights.h"
 #include "train/checkpoint.h"
 #include "train/pretrain.h"
@@ -55,6 +56,12 @@ void check_same_tokenizer(const BpeTokenizer& model_tok, const BpeTokenizer& dat
   for (const char* sp : {kEndOfText, kSystemToken, kUserToken, kAssistantToken, kEndToken, kPadToken})
     GPTCU_USER_CHECK(model_tok.special_id(sp) == data_tok.special_id(sp), what, ": special token ", sp, " has id ",
                      data_tok.special_id(sp), " in the data but ", model_tok.special_id(sp), " in the model's tokenizer");
+}
+
+void check_prepared_data(const Config& config, const BpeTokenizer& model_tok, const std::string& reads) {
+  GPTCU_USER_CHECK(is_prepared_dir(config.data.path), "data.path '", config.data.path,
+                   "' is not a `gptcu data prepare` directory (", reads, ")");
+  check_same_tokenizer(model_tok, prepared_tokenizer(config.data.path), "data.path " + config.data.path);
 }
 
 void save_run_tokenizer(const Config& config, const BpeTokenizer& tokenizer) {

@@ -41,6 +41,10 @@ std::unique_ptr<GPT> load_model(const std::string& ckpt, bool value_head);
 // `model_tok`: the same vocabulary size and the same special tokens.
 void check_same_tokenizer(const BpeTokenizer& model_tok, const BpeTokenizer& data_tok, const std::string& what);
 
+// data.path must be a `gptcu data prepare` directory made with the model's tokenizer (UserError
+// otherwise; `reads` says what the stage reads, e.g. "SFT reads dialogue shards").
+void check_prepared_data(const Config& config, const BpeTokenizer& model_tok, const std::string& reads);
+
 // Creates run.dir and saves the tokenizer there (checkpoints copy it, `gptcu sample` reads it).
 void save_run_tokenizer(const Config& config, const BpeTokenizer& tokenizer);
 

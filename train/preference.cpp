@@ -2,6 +2,7 @@
 #include "train/preference.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace gptcu {
 
@@ -66,6 +67,18 @@ std::string PreferenceObjective::data_position(uint64_t index) const {
   const DataPosition p = train_.position(index, B_);
   return "epoch " + std::to_string(p.epoch) + ", pair " + std::to_string(p.offset) + " of " +
          std::to_string(train_.size());
+}
+
+PreferenceSplits open_preference_data(const Config& config, const BpeTokenizer& model_tok, const std::string& stage) {
+  check_prepared_data(config, model_tok, stage + " reads preference pairs");
+  const std::filesystem::path dir(config.data.path);
+  GPTCU_USER_CHECK(std::filesystem::exists(dir / "train_pairs.bin"), "data.path '", config.data.path,
+                   "' has no train_pairs.bin: prepare preference pairs with `gptcu data prepare --kind preference`");
+  PreferenceSplits s;
+  s.train = std::make_unique<PreferenceDataset>((dir / "train_pairs.bin").string());
+  if (std::filesystem::exists(dir / "val_pairs.bin"))
+    s.val = std::make_unique<PreferenceDataset>((dir / "val_pairs.bin").string());
+  return s;
 }
 
 }  // namespace gptcu

@@ -6,6 +6,7 @@
 // pair, in order) and reports the metrics the subclass adds, prefixed "val_" for evaluation.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,12 @@ class PreferenceObjective : public Objective {
   int max_len_;
   MetricMeans metrics_;
 };
+
+// The pairs of a prepared preference directory (data.path, checked as check_prepared_data does):
+// DATA/train_pairs.bin, and DATA/val_pairs.bin when present (else val is null).
+struct PreferenceSplits {
+  std::unique_ptr<PreferenceDataset> train, val;
+};
+PreferenceSplits open_preference_data(const Config& config, const BpeTokenizer& model_tok, const std::string& stage);
 
 }  // namespace gptcu

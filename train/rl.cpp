@@ -73,7 +73,8 @@ void RlObjective::make_rollout(uint64_t r) {
   so.temperature = (float)rl_.temperature;
   so.top_k = rl_.top_k;
   so.top_p = (float)rl_.top_p;
-  so.seed = philox4x32(seed_, r, 0x5eed).x[0] | ((uint64_t)philox4x32(seed_, r, 0x5eed).x[1] << 32);
+  const Philox4 key = philox4x32(seed_, r, 0x5eed);  // rollout r's sampling seed
+  so.seed = key.x[0] | ((uint64_t)key.x[1] << 32);
   so.stop_tokens = {end_};
   so.vocab_limit = tok_.vocab_size();
   const std::vector<Generation> gens = generate_batch(policy, prompts, so);
@@ -173,6 +174,25 @@ std::string RlObjective::data_position(uint64_t index) const {
          std::to_string(p.offset) + " of " + std::to_string(train_.size()) + ")";
 }
 
+void RlObjective::add_update_metrics(const Tensor& logits, const Tensor& logp, const Tensor& old_logp,
+                                     const Tensor& mask_t, const Tensor& policy_loss) {
+  const std::vector<float> mask = mask_t.to_vector(), lp = logp.to_vector(), olp = old_logp.to_vector();
+  double clipped = 0, approx_kl = 0, n = 0;
+  for (size_t i = 0; i < lp.size(); i++) {
+    if (mask[i] == 0) continue;
+    const double d = (double)lp[i] - olp[i];
+    clipped += std::abs(std::exp(d) - 1.0) > rl_.clip_eps;
+    approx_kl += 0.5 * d * d;
+    n++;
+  }
+  metrics_.add("policy_loss", policy_loss.item());
+  metrics_.add("clip_frac", clipped / n);
+  metrics_.add("approx_kl", approx_kl / n);
+  autograd::NoGradGuard no_grad;
+  const Tensor entropy = ops::token_entropy(logits, m_.policy.config().vocab_size, (float)rl_.temperature);
+  metrics_.add("entropy", masked_mean(entropy.to_vector(), mask));
+}
+
 // ---- PPO --------------------------------------------------------------------------------
 
 PpoObjective::PpoObjective(Models models, const BpeTokenizer& tokenizer, const PromptDataset& train,
@@ -212,28 +232,12 @@ Tensor PpoObjective::minibatch_loss(const SeqBatch& sub, const std::vector<int>&
   const float temp = (float)rl_.temperature;
   const Tensor logp = ops::token_logprobs(logits, sub.targets, policy.config().vocab_size, temp);
   const Tensor values = policy.values(hidden);
-  const Tensor old_logp = rows_of(rollout_.old_logp, rows), adv = rows_of(rollout_.advantages, rows);
-  const Tensor old_v = rows_of(rollout_.old_values, rows), ret = rows_of(rollout_.returns, rows);
+  const Tensor old_logp = gather_rows(rollout_.old_logp, rows), adv = gather_rows(rollout_.advantages, rows);
+  const Tensor old_v = gather_rows(rollout_.old_values, rows), ret = gather_rows(rollout_.returns, rows);
   const Tensor pl = ops::policy_loss(logp, old_logp, adv, sub.mask, (float)rl_.clip_eps);
   const Tensor vl = ops::value_loss(values, old_v, ret, sub.mask, (float)rl_.value_clip_eps);
-  // metrics (no gradient)
-  const std::vector<float> mask = sub.mask.to_vector(), lp = logp.to_vector(), olp = old_logp.to_vector();
-  double clipped = 0, approx_kl = 0, n = 0;
-  for (size_t i = 0; i < lp.size(); i++) {
-    if (mask[i] == 0) continue;
-    const double ratio = std::exp((double)lp[i] - olp[i]);
-    clipped += std::abs(ratio - 1.0) > rl_.clip_eps;
-    approx_kl += 0.5 * ((double)lp[i] - olp[i]) * ((double)lp[i] - olp[i]);
-    n++;
-  }
-  metrics_.add("policy_loss", pl.item());
+  add_update_metrics(logits, logp, old_logp, sub.mask, pl);
   metrics_.add("value_loss", vl.item());
-  metrics_.add("clip_frac", clipped / n);
-  metrics_.add("approx_kl", approx_kl / n);
-  {
-    autograd::NoGradGuard no_grad;
-    metrics_.add("entropy", masked_mean(ops::token_entropy(logits, policy.config().vocab_size, temp).to_vector(), mask));
-  }
   return ops::add(pl, vl, (float)rl_.vf_coef);
 }
 
@@ -265,23 +269,11 @@ Tensor GrpoObjective::minibatch_loss(const SeqBatch& sub, const std::vector<int>
   const float temp = (float)rl_.temperature;
   const Tensor logits = policy.forward(sub.tokens);
   const Tensor logp = ops::token_logprobs(logits, sub.targets, policy.config().vocab_size, temp);
-  const Tensor old_logp = rows_of(rollout_.old_logp, rows), adv = rows_of(rollout_.advantages, rows);
+  const Tensor old_logp = gather_rows(rollout_.old_logp, rows), adv = gather_rows(rollout_.advantages, rows);
   const bool kl = m_.reference && rl_.kl_coef > 0;
-  const Tensor ref = kl ? rows_of(rollout_.ref_logp, rows) : Tensor();
+  const Tensor ref = kl ? gather_rows(rollout_.ref_logp, rows) : Tensor();
   const Tensor loss = ops::policy_loss(logp, old_logp, adv, sub.mask, (float)rl_.clip_eps, ref, kl ? (float)rl_.kl_coef : 0.0f);
-  const std::vector<float> mask = sub.mask.to_vector(), lp = logp.to_vector(), olp = old_logp.to_vector();
-  double clipped = 0, n = 0;
-  for (size_t i = 0; i < lp.size(); i++) {
-    if (mask[i] == 0) continue;
-    clipped += std::abs(std::exp((double)lp[i] - olp[i]) - 1.0) > rl_.clip_eps;
-    n++;
-  }
-  metrics_.add("policy_loss", loss.item());
-  metrics_.add("clip_frac", clipped / n);
-  {
-    autograd::NoGradGuard no_grad;
-    metrics_.add("entropy", masked_mean(ops::token_entropy(logits, policy.config().vocab_size, temp).to_vector(), mask));
-  }
+  add_update_metrics(logits, logp, old_logp, sub.mask, loss);
   return loss;
 }
 
@@ -295,9 +287,7 @@ TrainResult run_rl(const Config& config_in, const TrainOptions& options, bool pp
   const Config& config = start.config;
   const RlConfig& rl = config.rl;
   log << "# resolved config\n" << dump_config(config) << "\n";
-  GPTCU_USER_CHECK(is_prepared_dir(config.data.path), "data.path '", config.data.path,
-                   "' is not a `gptcu data prepare` directory (RL reads prompts: prepare --kind rl_prompt)");
-  check_same_tokenizer(start.tokenizer, prepared_tokenizer(config.data.path), "data.path " + config.data.path);
+  check_prepared_data(config, start.tokenizer, "RL reads prompts: prepare --kind rl_prompt");
   const fs::path dir(config.data.path);
   GPTCU_USER_CHECK(fs::exists(dir / "train_prompts.bin"), "data.path '", config.data.path,
                    "' has no train_prompts.bin: prepare prompts with `gptcu data prepare --kind rl_prompt`");

@@ -67,8 +67,10 @@ class RlObjective : public Objective {
   virtual void compute_advantages(Rollout& r) = 0;
   // The loss of rows `rows` of the current rollout (with autograd recording).
   virtual Tensor minibatch_loss(const SeqBatch& sub, const std::vector<int>& rows) = 0;
-  // Masked (B, T) rows of a rollout tensor
-  Tensor rows_of(const Tensor& x, const std::vector<int>& rows) const { return gather_rows(x, rows); }
+  // Logs policy_loss, clip_frac, approx_kl (0.5 (log pi - log pi_old)^2) and entropy over the
+  // masked tokens of a minibatch (no gradient).
+  void add_update_metrics(const Tensor& logits, const Tensor& logp, const Tensor& old_logp, const Tensor& mask,
+                          const Tensor& policy_loss);
 
   Models m_;
   const BpeTokenizer& tok_;

@@ -72,9 +72,7 @@ TrainResult run_sft(const Config& config_in, const TrainOptions& options) {
   StartingPoint start = start_from(config_in, /*value_head=*/false, log);
   const Config& config = start.config;
   log << "# resolved config\n" << dump_config(config) << "\n";
-  GPTCU_USER_CHECK(is_prepared_dir(config.data.path), "data.path '", config.data.path,
-                   "' is not a `gptcu data prepare` directory (SFT reads dialogue shards)");
-  check_same_tokenizer(start.tokenizer, prepared_tokenizer(config.data.path), "data.path " + config.data.path);
+  check_prepared_data(config, start.tokenizer, "SFT reads dialogue shards");
   ShardCorpus data(config.data.path, config.model.block_size, (uint64_t)config.train.seed);
   GPTCU_USER_CHECK(data.split(Split::train).has_mask(), "data.path '", config.data.path,
                    "' holds ", data.kind(), " shards without a loss mask: SFT needs dialogues (prepare --kind dialogue)");

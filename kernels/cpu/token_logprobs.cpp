@@ -6,7 +6,7 @@
 //   dlogits (N, Vp) += dlogp[i] * (onehot(target) - softmax(z)) / temperature
 //   over the first V columns; padded columns and ignored rows are left untouched.
 //   entropy (N) = -sum_j p_j log p_j = logsumexp(z) - sum_j p_j z_j,  p = softmax(z)
-// Like cross_entropy.cpp, the probabilities are recomputed, never stored.
+// The probabilities are recomputed, never stored. cross_entropy.cpp is these kernels negated.
 #include <cmath>
 #include <cstdint>
 
