@@ -3,6 +3,7 @@
 
 #include "data/chat_template.h"
 #include "train/checkpoint.h"
+#include "train/post_common.h"
 #include "train/pretrain.h"
 
 namespace gptcu::cli {
@@ -19,10 +20,8 @@ void add_sampling_options(CLI::App* cmd, SampleOptions& opt) {
 SamplingModel load_sampling_model(const std::string& path) {
   const std::string ckpt = find_latest_checkpoint(path);
   GPTCU_USER_CHECK(!ckpt.empty(), "no checkpoint found in '", path, "'");
-  const Config config = checkpoint_config(ckpt);
-  SamplingModel m{checkpoint_tokenizer(ckpt), nullptr};
-  m.model = std::make_unique<GPT>(gpt_config(config.model, m.tokenizer.vocab_size()));
-  load_checkpoint(ckpt, *m.model, nullptr, nullptr);
+  // a PPO policy or a reward model carries a value head: build the model the checkpoint holds
+  SamplingModel m{checkpoint_tokenizer(ckpt), load_model(ckpt, checkpoint_config(ckpt).model.value_head)};
   return m;
 }
 

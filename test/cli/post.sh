@@ -109,6 +109,12 @@ train_ok ppo ppo ppo.log "| kl " "| value_loss " "eval_accuracy" "reward: verifi
 train_ok ppo ppo_rm ppo_rm.log "| kl " "| value_loss " "reward: model" -- "${rl_sets[@]}" rl.reward=model rl.reward_model=rm
 train_ok grpo grpo grpo.log "eval_accuracy" -- "${rl_sets[@]}" train.max_steps=2
 
+# a PPO policy carries a value head: generate (and sample, chat, serve) must load it
+printf '{"prompt": "What is 2 + 3?"}\n' >one.jsonl
+run_ok gen_ppo.log "$GPTCU" generate --checkpoint ppo --input one.jsonl --out gen_ppo.jsonl --chat --max-new-tokens 4
+grep -q '"completion"' gen_ppo.jsonl || fail "generate from the PPO checkpoint wrote no completion"
+pass "generate from a checkpoint with a value head"
+
 note "eval --task answers"
 run_ok eval.log "$GPTCU" eval --checkpoint grpo --task answers --data prep/rl_test/val_prompts.bin --out r.json \
   --max-new-tokens 8
