@@ -1,76 +1,67 @@
-// cli/eval_cmd.cpp: `gptcu eval --checkpoint DIR --task answers --data PROMPTS.bin [--out result.json]`
+// cli/eval_cmd.cpp: `gptcu eval --checkpoint DIR --task NAME [options]`, the options of every
+// task and the dispatch to cli/eval_tasks.cpp / cli/eval_reward.cpp.
 //
-// Task `answers`: held-out answer accuracy of a chat model on prompts with reference answers
-// (a prompt shard from `gptcu data prepare --kind rl_prompt`, e.g. the built-in task's test set
-// or GSM8K), greedy replies checked by a verifier (eval/answer_eval.h). Prints a short table and
-// writes the numbers as JSON.
-#include <cstdio>
+//   answers          held-out answer accuracy on a prompt shard (data prepare --kind rl_prompt)
+//   gsm8k            exact match of the final answer on GSM8K's JSONL ({question, answer}) or
+//                    the built-in task's rl_test.jsonl ({prompt, answer})
+//   perplexity       a text file, a token shard or a prepared directory's shards
+//   bleu             corpus BLEU (sacrebleu's): generated replies to prompts with references, or
+//                    existing outputs with --hyp FILE --ref FILE [--ref FILE2 ...] (no checkpoint)
+//   classify         accuracy / precision / recall / F1 of replies to labelled prompts, or of
+//                    --predictions FILE (no checkpoint)
+//   choice           multiple-choice accuracy by log-likelihood (CMMLU's CSV layout)
+//   reward-accuracy  a reward model on held-out preference pairs
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "data/record_data.h"
-#include "eval/answer_eval.h"
-#include "train/checkpoint.h"
-#include "train/post_common.h"
-#include "train/pretrain.h"
+#include "cli/eval_tasks.h"
 
 namespace gptcu::cli {
 
 void register_eval(CLI::App& app) {
-  struct Args {
-    std::string checkpoint, task = "answers", data, out, verifier = "exact";
-    int max_prompts = 0, max_new_tokens = 32, batch_size = 64, samples = 1;
-    float temperature = 0.0f;
-    uint64_t seed = 1234;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("eval", "evaluate a checkpoint (task answers: held-out answer accuracy)");
-  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint directory, or a run directory (its newest checkpoint)")->required();
-  cmd->add_option("--task", args->task, "answers")->check(CLI::IsMember({"answers"}));
-  cmd->add_option("--data", args->data, "prompt shard with answers (DATA/val_prompts.bin from data prepare --kind rl_prompt)")->required();
-  cmd->add_option("--verifier", args->verifier, "exact | gsm8k")->check(CLI::IsMember({"exact", "gsm8k"}));
-  cmd->add_option("--max-prompts", args->max_prompts, "evaluate at most this many prompts (0: all)")->check(CLI::Range(0, 1 << 30));
-  cmd->add_option("--max-new-tokens", args->max_new_tokens, "reply length limit")->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--batch-size", args->batch_size, "prompts decoded together")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--temperature", args->temperature, "0: greedy replies; > 0: sampled replies (with --samples)")->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--samples", args->samples, "sampled replies per prompt (accuracy = their mean)")->check(CLI::Range(1, 1 << 16));
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "evaluate a checkpoint: answers, gsm8k, perplexity, bleu, classify, choice, reward-accuracy");
+  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint directory, or a run directory (its newest checkpoint)");
+  cmd->add_option("--task", args->task, "answers | gsm8k | perplexity | bleu | classify | choice | reward-accuracy")
+      ->check(CLI::IsMember({"answers", "gsm8k", "perplexity", "bleu", "classify", "choice", "reward-accuracy"}));
+  cmd->add_option("--data", args->data,
+                  "the task's input: prompt shard (answers), JSONL (gsm8k, bleu, classify), text file / .bin shard / "
+                  "prepared directory (perplexity), CSV file or directory (choice), preference file / shard / prepared "
+                  "directory (reward-accuracy)");
+  cmd->add_option("--out", args->out, "the JSON result (default CHECKPOINT/eval_TASK.json, or ./eval_TASK.json)");
+  cmd->add_option("--hyp", args->hyp, "bleu: existing outputs, one segment per line (no checkpoint needed)");
+  cmd->add_option("--ref", args->refs, "bleu: reference file(s) for --hyp, line i of each for segment i")->expected(1, -1);
+  cmd->add_option("--hyp-out", args->hyp_out, "bleu: also write the generated replies here, one per line");
+  cmd->add_option("--tokenize", args->tokenize, "bleu tokenizer, as sacrebleu's -tok: 13a (English) | zh | char | none")
+      ->check(CLI::IsMember({"13a", "zh", "char", "none"}));
+  cmd->add_option("--predictions", args->predictions, "classify: JSONL {label, prediction} to score (no checkpoint needed)");
+  cmd->add_option("--verifier", args->verifier, "answers, gsm8k: exact | gsm8k (default exact for answers, gsm8k for gsm8k)")
+      ->check(CLI::IsMember({"exact", "gsm8k"}));
+  cmd->add_option("--split", args->split, "perplexity, reward-accuracy on a prepared directory: val | train")
+      ->check(CLI::IsMember({"val", "train"}));
+  cmd->add_option("--prompt-format", args->prompt_format, "choice: chat (the chat template) | plain (<|endoftext|> question)")
+      ->check(CLI::IsMember({"chat", "plain"}));
+  cmd->add_option("--max-prompts", args->max_prompts, "use at most this many examples (0: all)")->check(CLI::Range(0, 1 << 30));
+  cmd->add_option("--max-tokens", args->max_tokens, "perplexity: score at most this many tokens (0: all)")
+      ->check(CLI::Range((int64_t)0, (int64_t)1 << 50));
+  cmd->add_option("--max-new-tokens", args->max_new_tokens, "reply length limit (default: answers 32, gsm8k 256, bleu 128, classify 16)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--batch-size", args->batch_size, "sequences per forward pass (default: task-specific)")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--temperature", args->temperature, "0: greedy replies; > 0: sampled replies")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--samples", args->samples, "answers, gsm8k: sampled replies per prompt (accuracy = their mean)")
+      ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--seed", args->seed, "sampling seed");
-  cmd->add_option("--out", args->out, "write the result as JSON to this file");
   cmd->callback([args]() {
-    const std::string ckpt = resolve_checkpoint(args->checkpoint, "--checkpoint");
-    const BpeTokenizer tok = checkpoint_tokenizer(ckpt);
-    const bool head = checkpoint_config(ckpt).model.value_head;
-    std::unique_ptr<GPT> model = load_model(ckpt, head);
-    const PromptDataset prompts(args->data);
-    AnswerEvalOptions opt;
-    opt.max_prompts = args->max_prompts;
-    opt.max_new_tokens = args->max_new_tokens;
-    opt.batch_size = args->batch_size;
-    opt.verifier = args->verifier;
-    opt.temperature = args->temperature;
-    opt.samples = args->samples;
-    opt.seed = args->seed;
-    const AnswerAccuracy a = answer_accuracy(*model, tok, prompts, opt);
-    for (const auto& e : a.examples)
-      std::cout << "  " << (e.right ? "right" : "wrong") << ": " << e.prompt << " -> " << e.reply << " (answer "
-                << e.answer << ")\n";
-    std::printf("task answers | %s | %lld prompts | %s | accuracy %.4f | mean reply %.1f tokens | ended %.1f%%",
-                ckpt.c_str(), (long long)a.prompts,
-                args->temperature > 0 ? ("temperature " + std::to_string(args->temperature).substr(0, 4) + ", " +
-                                         std::to_string(a.replies / a.prompts) + " samples each").c_str()
-                                      : "greedy",
-                a.accuracy, a.mean_length, 100 * a.stopped);
-    if (a.truncated) std::printf(" | %lld prompts truncated", (long long)a.truncated);
-    std::printf("\n");
-    if (!args->out.empty()) {
-      const nlohmann::json j = {{"task", "answers"}, {"checkpoint", ckpt}, {"data", args->data},
-                                {"verifier", args->verifier}, {"prompts", a.prompts},
-                                {"temperature", args->temperature}, {"replies", a.replies}, {"accuracy", a.accuracy},
-                                {"mean_length", a.mean_length}, {"stopped", a.stopped}, {"truncated", a.truncated}};
-      write_file_atomic(args->out, j.dump(2) + "\n");
-    }
+    const std::string& t = args->task;
+    if (t == "answers") eval_answers(*args);
+    else if (t == "gsm8k") eval_gsm8k(*args);
+    else if (t == "perplexity") eval_perplexity(*args);
+    else if (t == "bleu") eval_bleu(*args);
+    else if (t == "classify") eval_classify(*args);
+    else if (t == "choice") eval_choice(*args);
+    else eval_reward_accuracy(*args);
   });
 }
 

@@ -18,10 +18,19 @@ bool verify_answer(const std::string& verifier, const std::string& reply, const 
 
 AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const PromptDataset& prompts,
                                const AnswerEvalOptions& opt) {
+  const int64_t n = opt.max_prompts > 0 ? std::min<int64_t>(opt.max_prompts, prompts.size()) : prompts.size();
+  std::vector<PromptRecord> recs;
+  for (int64_t i = 0; i < n; i++) recs.push_back(prompts.get(i));
+  return answer_accuracy(model, tok, recs, opt, prompts.path());
+}
+
+AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const std::vector<PromptRecord>& prompts,
+                               const AnswerEvalOptions& opt, const std::string& name) {
   autograd::NoGradGuard no_grad;
   const ChatTemplate chat(tok);
-  const int64_t n = opt.max_prompts > 0 ? std::min<int64_t>(opt.max_prompts, prompts.size()) : prompts.size();
-  GPTCU_USER_CHECK(n > 0, prompts.path(), " holds no prompts");
+  const int64_t size = (int64_t)prompts.size();
+  const int64_t n = opt.max_prompts > 0 ? std::min<int64_t>(opt.max_prompts, size) : size;
+  GPTCU_USER_CHECK(n > 0, name, " holds no prompts");
   SampleOptions so;
   so.max_new_tokens = opt.max_new_tokens;
   so.temperature = opt.temperature;
@@ -35,7 +44,7 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const Prompt
     std::vector<PromptRecord> recs;
     std::vector<std::vector<int32_t>> batch;
     for (int64_t i = s; i < std::min<int64_t>(n, s + opt.batch_size); i++) {
-      const PromptRecord rec = prompts.get(i);
+      const PromptRecord& rec = prompts[(size_t)i];
       for (int k = 0; k < samples; k++) {
         recs.push_back(rec);
         batch.push_back(rec.prompt);

@@ -50,5 +50,9 @@ bool verify_answer(const std::string& verifier, const std::string& reply, const 
 
 AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const PromptDataset& prompts,
                                const AnswerEvalOptions& opt);
+// The same over prompts already in memory (`gptcu eval --task gsm8k` reads GSM8K's JSONL);
+// `name` is what the empty-set error names.
+AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const std::vector<PromptRecord>& prompts,
+                               const AnswerEvalOptions& opt, const std::string& name);
 
 }  // namespace gptcu

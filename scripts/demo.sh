@@ -47,7 +47,7 @@ declare -A sampled
 evaluate() {  # stage name, run dir: greedy replies, then 8 sampled replies per prompt (temperature 1)
   $gptcu eval --checkpoint "$2" --task answers --data "$test_prompts" --max-new-tokens 12 --out "$run/eval_$1.json"
   $gptcu eval --checkpoint "$2" --task answers --data "$test_prompts" --max-new-tokens 12 \
-    --temperature 1 --samples 8 --out "$run/eval_$1_sampled.json" | tail -n 1
+    --temperature 1 --samples 8 --out "$run/eval_$1_sampled.json" | grep -m1 "accuracy"
   accuracy[$1]=$(python3 -c "import json; print(f\"{json.load(open('$run/eval_$1.json'))['accuracy']:.3f}\")")
   sampled[$1]=$(python3 -c "import json; print(f\"{json.load(open('$run/eval_$1_sampled.json'))['accuracy']:.3f}\")")
 }

@@ -118,7 +118,7 @@ pass "generate from a checkpoint with a value head"
 note "eval --task answers"
 run_ok eval.log "$GPTCU" eval --checkpoint grpo --task answers --data prep/rl_test/val_prompts.bin --out r.json \
   --max-new-tokens 8
-logs eval.log "task answers" "accuracy"
+logs eval.log "eval answers" "accuracy"
 acc=$(json_field r.json accuracy) || fail "r.json has no accuracy"
 python3 -c "import sys; a = float(sys.argv[1]); sys.exit(0 if 0 <= a <= 1 else 1)" "$acc" ||
   fail "r.json accuracy $acc is not in [0, 1]"
