@@ -72,7 +72,8 @@ nlohmann::json answer_json(const AnswerAccuracy& r) {
   nlohmann::json ex = nlohmann::json::array();
   for (const auto& e : r.examples) ex.push_back({{"prompt", e.prompt}, {"reply", e.reply}, {"answer", e.answer}, {"right", e.right}});
   return {{"prompts", r.prompts}, {"replies", r.replies}, {"accuracy", r.accuracy}, {"mean_length", r.mean_length},
-          {"stopped", r.stopped}, {"truncated", r.truncated}, {"examples", ex}};
+          {"stopped", r.stopped}, {"truncated", r.truncated}, {"examples", ex},
+          {"right_per_prompt", r.right_per_prompt}};
 }
 
 void report_answers(const EvalArgs& a, const LoadedModel& m, const AnswerAccuracy& r, const std::string& verifier) {

@@ -39,14 +39,17 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const std::v
   so.stop_tokens = {chat.ids().end};
   so.vocab_limit = tok.vocab_size();
   AnswerAccuracy a;
+  a.right_per_prompt.assign((size_t)n, 0);
   int64_t right = 0, length = 0, stopped = 0;
   for (int64_t s = 0; s < n; s += opt.batch_size) {
     std::vector<PromptRecord> recs;
+    std::vector<int64_t> owner;  // the prompt each reply answers
     std::vector<std::vector<int32_t>> batch;
     for (int64_t i = s; i < std::min<int64_t>(n, s + opt.batch_size); i++) {
       const PromptRecord& rec = prompts[(size_t)i];
       for (int k = 0; k < samples; k++) {
         recs.push_back(rec);
+        owner.push_back(i);
         batch.push_back(rec.prompt);
       }
     }
@@ -58,6 +61,7 @@ AnswerAccuracy answer_accuracy(GPT& model, const BpeTokenizer& tok, const std::v
       const std::string text = tok.decode(reply);
       const bool ok = verify_answer(opt.verifier, text, recs[i].answer);
       right += ok;
+      a.right_per_prompt[(size_t)owner[i]] += ok;
       length += (int64_t)gens[i].tokens.size();
       stopped += gens[i].stopped;
       a.truncated += gens[i].prompt_tokens_dropped > 0;

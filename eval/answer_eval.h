@@ -43,6 +43,9 @@ struct AnswerAccuracy {
     bool right;
   };
   std::vector<Example> examples;
+  // per prompt, in order: how many of its replies the verifier accepted (0 or 1 when greedy),
+  // so that two checkpoints can be compared prompt by prompt (a paired test)
+  std::vector<int> right_per_prompt;
 };
 
 // True when `reply` gives the reference answer, by the named verifier (UserError if unknown).

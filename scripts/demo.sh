@@ -89,10 +89,25 @@ done
 printf '%-22s %-8s %-8s %ss\n' "reward model" "$rm_acc" "-" "${seconds[reward]}"
 echo "(reward model: pairwise accuracy on held-out preference pairs, chosen scored above rejected)"
 python3 - "$run" <<'PY'
-import json, sys
+# Paired against SFT, problem by problem (the same held-out problems for every stage):
+#   greedy: problems fixed (SFT wrong, stage right) and broken, with the exact two-sided sign-test
+#           p-value of that split (how likely so lopsided a split is if the stage were no better);
+#   sampled: the mean per-problem difference in the fraction of 8 replies right, +- its standard error.
+import json, math, sys
 run = sys.argv[1]
-for kind in ["", "_sampled"]:
-    acc = {s: json.load(open(f"{run}/eval_{s}{kind}.json"))["accuracy"] for s in ["sft", "ppo", "grpo", "dpo"]}
-    print(f"over SFT ({'sampled' if kind else 'greedy'}): PPO {acc['ppo'] - acc['sft']:+.3f}, "
-          f"GRPO {acc['grpo'] - acc['sft']:+.3f}, DPO {acc['dpo'] - acc['sft']:+.3f}")
+def load(stage, kind): return json.load(open(f"{run}/eval_{stage}{kind}.json"))
+def sign_test(a, b):  # two-sided exact binomial test of a successes vs b failures at p = 1/2
+    n, k = a + b, min(a, b)
+    return 1.0 if n == 0 else min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
+sft_g, sft_s = load("sft", "")["right_per_prompt"], load("sft", "_sampled")["right_per_prompt"]
+print("paired against SFT on the same problems:")
+for stage in ["ppo", "grpo", "dpo"]:
+    g, s = load(stage, "")["right_per_prompt"], load(stage, "_sampled")["right_per_prompt"]
+    fixed = sum(1 for x, y in zip(sft_g, g) if y > x)
+    broken = sum(1 for x, y in zip(sft_g, g) if y < x)
+    d = [(y - x) / 8 for x, y in zip(sft_s, s)]
+    mean = sum(d) / len(d)
+    se = math.sqrt(sum((v - mean) ** 2 for v in d) / (len(d) - 1) / len(d))
+    print(f"  {stage.upper():5s} greedy: {fixed:3d} fixed, {broken:3d} broken, {fixed - broken:+4d} net "
+          f"(sign test p = {sign_test(fixed, broken):.3f}) | sampled: {mean:+.3f} +- {se:.3f}")
 PY
