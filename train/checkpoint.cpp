@@ -174,15 +174,15 @@ int checkpoint_world_size(const std::string& dir) {
 }
 
 void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerState* state) {
-  if (!opt) return load_checkpoint(dir, model, static_cast<OptimizerState*>(nullptr), state);
+  if (!opt) return load_checkpoint_state(dir, model, nullptr, state);
   GPTCU_CHECK(opt->begin() == 0 && opt->end() == model.flat_parameters().numel(),
               "load_checkpoint into a sharded optimizer: load an OptimizerState and cut the shard out");
   OptimizerState s = optimizer_state(*opt);
-  load_checkpoint(dir, model, &s, state);
+  load_checkpoint_state(dir, model, &s, state);
   opt->set_steps_taken(s.steps);
 }
 
-void load_checkpoint(const std::string& dir, GPT& model, OptimizerState* opt, TrainerState* state) {
+void load_checkpoint_state(const std::string& dir, GPT& model, OptimizerState* opt, TrainerState* state) {
   const fs::path p(dir);
   GPTCU_USER_CHECK(is_checkpoint(p), "'", dir, "' is not a checkpoint directory (no state.json/model.safetensors)");
   nlohmann::json js;

@@ -64,7 +64,7 @@ int checkpoint_world_size(const std::string& checkpoint_dir);
 // Loads weights (and, if given, optimizer moments and trainer state). UserError if the
 // checkpoint's model differs from `model`'s (naming both).
 // `opt`'s tensors must be allocated, (P) each; they are filled, and opt->steps set.
-void load_checkpoint(const std::string& checkpoint_dir, GPT& model, OptimizerState* opt, TrainerState* state);
+void load_checkpoint_state(const std::string& checkpoint_dir, GPT& model, OptimizerState* opt, TrainerState* state);
 // The same into an optimizer over the whole model.
 void load_checkpoint(const std::string& checkpoint_dir, GPT& model, AdamW* opt, TrainerState* state);
 

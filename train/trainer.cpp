@@ -151,6 +151,9 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
   if (comm.world() > 1 && !std::getenv("GPTCU_COMM_TIMEOUT_S")) comm.set_timeout(tc.comm_timeout_s);
   DataParallel dp(comm, model, tc.zero, tc.bucket_mb);
   objective.set_data_parallel(comm.rank(), comm.world(), &comm);
+  if (!rank0)  // one line, so that each rank is seen to start; rank 0 logs the rest
+    std::cerr << "gptcu: rank " << comm.rank() << " of " << comm.world() << " training (" << comm.name()
+              << "); rank 0 logs\n";
   if (dp.active())
     log << "data parallel: " << comm.world() << " ranks (" << comm.name() << "), global batch " << comm.world()
         << " x " << tc.batch_size << " x " << tc.grad_accum_steps << ", zero " << tc.zero << "\n";
@@ -177,7 +180,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       load_checkpoint(existing, model, &opt, &state);
     } else {  // ZeRO-1: the whole state, then this rank's shard of it
       OptimizerState full{Tensor::empty(model.flat_parameters().shape()), Tensor::empty(model.flat_parameters().shape()), 0};
-      load_checkpoint(existing, model, &full, &state);
+      load_checkpoint_state(existing, model, &full, &state);
       dp.load_optimizer_state(full, opt);
     }
     GPTCU_USER_CHECK(state.step <= tc.max_steps, "checkpoint ", existing, " is at step ", state.step,
