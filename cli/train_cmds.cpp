@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "core/comm.h"
 #include "train/config.h"
 #include "train/dpo.h"
 #include "train/pretrain.h"
@@ -60,7 +61,12 @@ CLI::App* add_train_command(CLI::App& app, const char* name, const char* help, R
     TrainOptions options;
     options.resume = args->resume;
     options.stop_after = args->stop_after;
-    print_done(runner(load_config(args->config, args->sets), options));
+    // Several ranks (scripts/launch.sh, mpirun, srun): rank 0 alone prints; errors still reach stderr.
+    static std::ostream null_log(nullptr);  // no buffer: writes are dropped
+    const bool rank0 = dist_env().rank == 0;
+    if (!rank0) options.log = &null_log;
+    const TrainResult result = runner(load_config(args->config, args->sets), options);
+    if (rank0) print_done(result);
   });
   return cmd;
 }

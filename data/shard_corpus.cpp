@@ -55,11 +55,12 @@ ShardCorpus::ShardCorpus(const std::string& dir, int T, uint64_t seed) : name_(d
   val_->set_vocab_size(vocab);
 }
 
-void ShardCorpus::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const {
+void ShardCorpus::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y, int rank,
+                        int world) const {
   const TokenDataset& d = split(s);
   GPTCU_CHECK(seed == d.seed() && T == d.block_size(), "ShardCorpus opened with seed ", d.seed(), ", T ",
               d.block_size(), "; asked for seed ", seed, ", T ", T);
-  d.batch(index, B, x, y);
+  d.batch(index, B, x, y, rank, world);
 }
 
 std::string ShardCorpus::position(uint64_t index, int B) const {

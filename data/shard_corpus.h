@@ -26,7 +26,8 @@ class ShardCorpus : public TokenBatches {
   // UserError: not a prepared directory, a kind other than text or dialogue, no train or no
   // validation shards, shards too short for one window of T+1 tokens.
   ShardCorpus(const std::string& dir, int T, uint64_t seed);
-  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const override;
+  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y, int rank = 0,
+             int world = 1) const override;
   int64_t num_tokens(Split s) const override;
   const std::string& name() const override { return name_; }
   std::string position(uint64_t index, int B) const override;

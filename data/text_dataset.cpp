@@ -1,6 +1,8 @@
 // data/text_dataset.cpp
 #include "data/text_dataset.h"
 
+#include "data/loader.h"  // first_position
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +44,8 @@ void TextDataset::split(std::vector<int32_t> tokens, double val_fraction, int bl
                    " needs more than ", block_size, " in each split (use a longer text or a smaller model.block_size)");
 }
 
-void TextDataset::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const {
+void TextDataset::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y, int rank,
+                        int world) const {
   const std::vector<int32_t>& src = s == Split::train ? train_ : val_;
   GPTCU_CHECK(src.size() > (size_t)T, "window of ", T, " on ", src.size(), " tokens");
   if (!x.defined() || x.shape() != Shape{B, T}) x = Tensor::empty({B, T}, DType::i32);
@@ -50,7 +53,7 @@ void TextDataset::batch(Split s, uint64_t seed, uint64_t index, int B, int T, Te
   int32_t* px = x.data<int32_t>();
   int32_t* py = y.data<int32_t>();
   Rng rng(seed, s == Split::train ? 1 : 2);
-  rng.set_counter(index * (uint64_t)B);
+  rng.set_counter(first_position(index, B, rank, world));  // one draw per window: rank r continues rank r-1
   for (int b = 0; b < B; b++) {
     const uint64_t start = rng.next_below(src.size() - (size_t)T);
     std::memcpy(px + (size_t)b * T, src.data() + start, (size_t)T * sizeof(int32_t));

@@ -21,11 +21,13 @@ enum class Split { train, val };
 
 // (B, T) input/target batches of a token corpus. batch() fills x (B, T) and y (B, T) i32 with
 // batch number `index` of split s, a pure function of (seed, s, index); y < 0 marks targets
-// the loss ignores. x, y are (re)allocated when undefined or of another shape.
+// the loss ignores. x, y are (re)allocated when undefined or of another shape. With data
+// parallelism, rank r of `world` gets rows [r*B, (r+1)*B) of batch `index` of size world*B.
 class TokenBatches {
  public:
   virtual ~TokenBatches() = default;
-  virtual void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const = 0;
+  virtual void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y, int rank = 0,
+                     int world = 1) const = 0;
   virtual int64_t num_tokens(Split s) const = 0;
   virtual const std::string& name() const = 0;
   // Where training batch `index` of B sequences starts, in words (for logs and checkpoints).
@@ -42,7 +44,8 @@ class TextDataset : public TokenBatches {
   int64_t num_tokens(Split s) const override { return (int64_t)(s == Split::train ? train_ : val_).size(); }
   const std::string& name() const override { return name_; }
   std::string position(uint64_t index, int B) const override;
-  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y) const override;
+  void batch(Split s, uint64_t seed, uint64_t index, int B, int T, Tensor& x, Tensor& y, int rank = 0,
+             int world = 1) const override;
 
  private:
   void split(std::vector<int32_t> tokens, double val_fraction, int block_size);

@@ -1,7 +1,10 @@
 // train/adamw.h: AdamW over all parameters of a model, with global-norm gradient clipping.
 //
-// Moments live in two flat buffers parallel to GPT's flat parameter/gradient buffers.
-// Weight decay applies to 2-D weights only (Parameter::weight_decay).
+// Moments live in two flat buffers parallel to GPT's flat parameter/gradient buffers, or to a
+// range [begin, end) of them: with ZeRO-1 each data-parallel rank's optimizer owns one shard of
+// the flat parameters (its moments are that shard's, and it updates only those parameters; see
+// train/data_parallel.h). Weight decay applies to 2-D weights only (Parameter::weight_decay),
+// also where a shard boundary cuts a parameter in two.
 #pragma once
 #include <cstdint>
 
@@ -17,20 +20,28 @@ struct AdamWConfig {
 
 class AdamW {
  public:
-  AdamW(GPT& model, const AdamWConfig& config);
+  // Updates flat parameters [begin, end) (end < 0: to the end, i.e. the whole model).
+  AdamW(GPT& model, const AdamWConfig& config, int64_t begin = 0, int64_t end = -1);
 
-  // Clips (if configured) and applies one update with learning rate lr; returns the global
-  // gradient norm before clipping. Does not zero the gradients.
+  // Clips (if configured) and applies one update with learning rate lr from the model's own
+  // gradients of the range; returns their L2 norm before clipping (the global norm when the
+  // range is the whole model). Does not zero the gradients.
   double step(double lr);
+  // The same from given gradients of the range (end - begin floats) and a gradient norm computed
+  // elsewhere (ZeRO-1: over every rank's shard). UserError when the norm is not finite.
+  void update(double lr, const float* range_grads, double global_norm);
 
+  int64_t begin() const { return begin_; }
+  int64_t end() const { return end_; }
   int64_t steps_taken() const { return t_; }
   void set_steps_taken(int64_t t) { t_ = t; }
-  Tensor exp_avg() const { return m_; }     // flat, like GPT::flat_parameters()
+  Tensor exp_avg() const { return m_; }     // flat over [begin, end), like GPT::flat_parameters()
   Tensor exp_avg_sq() const { return v_; }
 
  private:
   GPT& model_;
   AdamWConfig config_;
+  int64_t begin_, end_;
   Tensor m_, v_;
   int64_t t_ = 0;
 };

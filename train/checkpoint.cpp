@@ -87,7 +87,7 @@ void remove_partial_checkpoints(const std::string& run_dir) {
     if (e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(e.path());
 }
 
-std::string save_checkpoint(const std::string& run_dir, const GPT& model, const AdamW& opt,
+std::string save_checkpoint(const std::string& run_dir, const GPT& model, const OptimizerState& opt,
                             const TrainerState& state, const Config& config, int keep) {
   const fs::path root = fs::path(run_dir) / "checkpoints";
   fs::create_directories(root);
@@ -99,17 +99,20 @@ std::string save_checkpoint(const std::string& run_dir, const GPT& model, const 
   fs::create_directories(tmp);
 
   save_weights(model, (tmp / "model.safetensors").string(), {{"step", std::to_string(state.step)}});
-  const Tensor m = opt.exp_avg(), v = opt.exp_avg_sq();
+  const Tensor m = opt.exp_avg, v = opt.exp_avg_sq;
+  GPTCU_CHECK(m.numel() == model.flat_parameters().numel() && v.numel() == m.numel(), "optimizer state ", m.str(),
+              " for ", model.flat_parameters().str(), " parameters");
   write_safetensors((tmp / "optimizer.safetensors").string(),
                     {{"exp_avg", "F32", m.shape(), m.raw(), m.nbytes()},
                      {"exp_avg_sq", "F32", v.shape(), v.raw(), v.nbytes()}},
-                    {{"optimizer", "adamw"}, {"steps", std::to_string(opt.steps_taken())}});
+                    {{"optimizer", "adamw"}, {"steps", std::to_string(opt.steps)}});
   nlohmann::json js = {{"format", 1},
                        {"step", state.step},
-                       {"optimizer_steps", opt.steps_taken()},
+                       {"optimizer_steps", opt.steps},
                        {"train_batches", state.train_batches},
                        {"data_position", state.data_position},
                        {"seed", config.train.seed},
+                       {"world_size", state.world_size},
                        {"last_val_loss", state.last_val_loss},
                        {"model", model.config().str()}};
   write_text_file(tmp / "state.json", js.dump(2) + "\n");
@@ -160,7 +163,26 @@ Config checkpoint_config(const std::string& dir) {
   return parse_config(read_text_file(p / "config.yaml"), (p / "config.yaml").string());
 }
 
+int checkpoint_world_size(const std::string& dir) {
+  const fs::path p(dir);
+  GPTCU_USER_CHECK(is_checkpoint(p), "'", dir, "' is not a checkpoint directory (no state.json/model.safetensors)");
+  try {
+    return nlohmann::json::parse(read_text_file(p / "state.json")).value("world_size", 1);
+  } catch (const nlohmann::json::exception& e) {
+    user_error("checkpoint ", dir, ": state.json is corrupt: ", e.what());
+  }
+}
+
 void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerState* state) {
+  if (!opt) return load_checkpoint_state(dir, model, nullptr, state);
+  GPTCU_CHECK(opt->begin() == 0 && opt->end() == model.flat_parameters().numel(),
+              "load_checkpoint into a sharded optimizer: load an OptimizerState and cut the shard out");
+  OptimizerState s = optimizer_state(*opt);
+  load_checkpoint_state(dir, model, &s, state);
+  opt->set_steps_taken(s.steps);
+}
+
+void load_checkpoint_state(const std::string& dir, GPT& model, OptimizerState* opt, TrainerState* state) {
   const fs::path p(dir);
   GPTCU_USER_CHECK(is_checkpoint(p), "'", dir, "' is not a checkpoint directory (no state.json/model.safetensors)");
   nlohmann::json js;
@@ -180,18 +202,19 @@ void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerStat
     saved.train_batches = js.at("train_batches").get<uint64_t>();
     saved.last_val_loss = js.value("last_val_loss", -1.0);
     saved.data_position = js.value("data_position", std::string());
+    saved.world_size = js.value("world_size", 1);
     optimizer_steps = js.at("optimizer_steps").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     user_error("checkpoint ", dir, ": state.json is damaged: ", e.what());
   }
   if (opt) {
     SafetensorsFile f((p / "optimizer.safetensors").string());
-    for (const auto& [name, dst] : {std::pair{"exp_avg", opt->exp_avg()}, std::pair{"exp_avg_sq", opt->exp_avg_sq()}}) {
+    for (const auto& [name, dst] : {std::pair{"exp_avg", opt->exp_avg}, std::pair{"exp_avg_sq", opt->exp_avg_sq}}) {
       const SafeTensorView& t = f.get(name);
       GPTCU_USER_CHECK(t.nbytes == dst.nbytes(), "checkpoint ", dir, ": optimizer tensor ", name, " has the wrong size");
       std::memcpy(dst.raw(), t.data, t.nbytes);
     }
-    opt->set_steps_taken(optimizer_steps);
+    opt->steps = optimizer_steps;
   }
   if (state) *state = saved;
 }

@@ -29,12 +29,28 @@ struct TrainerState {
   uint64_t train_batches = 0;  // micro-batches consumed: the data position
   double last_val_loss = -1;   // < 0: none yet
   std::string data_position;   // the objective's description of train_batches (informational)
+  int world_size = 1;          // data-parallel ranks of the run that wrote it (global batch = ranks x batch_size)
 };
+
+// AdamW's moments over the whole flat parameter vector, and its step count: what
+// optimizer.safetensors holds, whatever the world size and sharding of the run that wrote it
+// (ZeRO-1 gathers the shards before saving and cuts its shard out after loading), so that a
+// checkpoint written by N ranks resumes on M.
+struct OptimizerState {
+  Tensor exp_avg, exp_avg_sq;  // f32 (P) each, P = GPT::flat_parameters().numel()
+  int64_t steps = 0;
+};
+inline OptimizerState optimizer_state(const AdamW& opt) { return {opt.exp_avg(), opt.exp_avg_sq(), opt.steps_taken()}; }
 
 // Writes the checkpoint for state.step under run_dir and keeps only the newest `keep`
 // (>= 1). Returns the checkpoint's path.
-std::string save_checkpoint(const std::string& run_dir, const GPT& model, const AdamW& opt,
+std::string save_checkpoint(const std::string& run_dir, const GPT& model, const OptimizerState& opt,
                             const TrainerState& state, const Config& config, int keep);
+// The same from an optimizer over the whole model.
+inline std::string save_checkpoint(const std::string& run_dir, const GPT& model, const AdamW& opt,
+                                   const TrainerState& state, const Config& config, int keep) {
+  return save_checkpoint(run_dir, model, optimizer_state(opt), state, config, keep);
+}
 
 // The newest complete checkpoint: `path` may be a checkpoint directory itself, a run directory
 // or its checkpoints/ folder. Returns "" if there is none; UserError if path does not exist.
@@ -42,9 +58,14 @@ std::string find_latest_checkpoint(const std::string& path);
 
 // The config stored in a checkpoint (UserError if the directory is not a checkpoint).
 Config checkpoint_config(const std::string& checkpoint_dir);
+// The number of data-parallel ranks that wrote it (1 for checkpoints from before data parallelism).
+int checkpoint_world_size(const std::string& checkpoint_dir);
 
 // Loads weights (and, if given, optimizer moments and trainer state). UserError if the
 // checkpoint's model differs from `model`'s (naming both).
+// `opt`'s tensors must be allocated, (P) each; they are filled, and opt->steps set.
+void load_checkpoint_state(const std::string& checkpoint_dir, GPT& model, OptimizerState* opt, TrainerState* state);
+// The same into an optimizer over the whole model.
 void load_checkpoint(const std::string& checkpoint_dir, GPT& model, AdamW* opt, TrainerState* state);
 
 // Writes `text` to `path` atomically (a temporary file in the same directory, fsync, rename).

@@ -65,6 +65,9 @@ std::vector<Field> config_fields(Config& c) {
       {"train.keep_checkpoints", &c.train.keep_checkpoints, ""},
       {"train.log_every", &c.train.log_every, ""},
       {"train.seed", &c.train.seed, ""},
+      {"train.zero", &c.train.zero, "0 | 1: ZeRO-1 shards the optimizer state across ranks"},
+      {"train.bucket_mb", &c.train.bucket_mb, "gradient all-reduce bucket (several ranks, zero 0)"},
+      {"train.comm_timeout_s", &c.train.comm_timeout_s, "several ranks: a stuck collective ends the run (0: never)"},
       {"run.dir", &c.run.dir, ""},
       {"sft.sample_prompts", &c.sft.sample_prompts, "replies logged at each evaluation"},
       {"sft.sample_max_new_tokens", &c.sft.sample_max_new_tokens, ""},
@@ -528,6 +531,9 @@ void validate_config(const Config& c) {
   require(t.keep_checkpoints > 0, "train.keep_checkpoints",
           "must be > 0" + got(t.keep_checkpoints));
   require(t.log_every > 0, "train.log_every", "must be > 0" + got(t.log_every));
+  require(t.zero == 0 || t.zero == 1, "train.zero", "must be 0 or 1 (ZeRO-1 shards the optimizer state)" + got(t.zero));
+  require(t.bucket_mb > 0, "train.bucket_mb", "must be > 0" + got(t.bucket_mb));
+  require(t.comm_timeout_s >= 0, "train.comm_timeout_s", "must be >= 0 (0: never)" + got(t.comm_timeout_s));
 
   require(!c.run.dir.empty(), "run.dir", "must not be empty");
 

@@ -60,6 +60,11 @@ struct TrainConfig {
   int keep_checkpoints = 3;
   int log_every = 10;
   int64_t seed = 1337;
+  // Data parallelism (several ranks: scripts/launch.sh, mpirun, srun; see train/data_parallel.h).
+  // batch_size is per rank: the global batch is world x batch_size x grad_accum_steps.
+  int zero = 0;                  // 0: every rank holds the optimizer state; 1: sharded (ZeRO-1)
+  double bucket_mb = 25;         // gradient all-reduce bucket size (zero: 0)
+  double comm_timeout_s = 600;   // a collective waiting longer ends the rank with a message (0: never)
 };
 
 // `gptcu sft`: cross-entropy on assistant tokens (the mask of dialogue shards), packed windows.

@@ -1,6 +1,8 @@
 // train/post_common.cpp
 #include "train/post_common.h"
 
+#include "core/comm.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -70,7 +72,7 @@ void save_run_tokenizer(const Config& config, const BpeTokenizer& tokenizer) {
   } catch (const fs::filesystem_error& e) {
     user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
   }
-  tokenizer.save((fs::path(config.run.dir) / "tokenizer").string());
+  if (dist_env().rank == 0) tokenizer.save((fs::path(config.run.dir) / "tokenizer").string());  // one writer
 }
 
 SeqBatch make_seq_batch(const std::vector<std::vector<int32_t>>& prompts,

@@ -26,7 +26,7 @@ Tensor PreferenceObjective::loss_of(const PreferenceDataset& data, const std::ve
 }
 
 Tensor PreferenceObjective::train_loss(uint64_t index, int64_t* tokens) {
-  return loss_of(train_, train_.batch_indices(index, B_, seed_), metrics_, tokens);
+  return loss_of(train_, train_.batch_indices(index, B_, seed_, dp_rank_, dp_world_), metrics_, tokens);
 }
 
 namespace {
@@ -64,7 +64,7 @@ std::vector<Metric> PreferenceObjective::evaluate(int steps, std::ostream& log) 
 }
 
 std::string PreferenceObjective::data_position(uint64_t index) const {
-  const DataPosition p = train_.position(index, B_);
+  const DataPosition p = train_.position(index, B_, dp_world_);
   return "epoch " + std::to_string(p.epoch) + ", pair " + std::to_string(p.offset) + " of " +
          std::to_string(train_.size());
 }

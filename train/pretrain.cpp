@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "core/autograd.h"
+#include "core/comm.h"
 #include <filesystem>
 
 #include "data/chat_template.h"
@@ -16,15 +18,17 @@ namespace gptcu {
 
 Tensor PretrainObjective::train_loss(uint64_t index, int64_t* tokens) {
   Tensor x, y;  // fresh each time: the autograd tape keeps references to them until backward
-  data_.batch(Split::train, seed_, index, B_, T_, x, y);
+  data_.batch(Split::train, seed_, index, B_, T_, x, y, dp_rank_, dp_world_);
   *tokens = (int64_t)B_ * T_;
+  const int32_t* py = y.data<int32_t>();
+  loss_terms_ = (double)std::count_if(py, py + y.numel(), [](int32_t t) { return t >= 0; });
   return model_.loss(x, y);
 }
 
 double PretrainObjective::eval_loss(uint64_t index) {
   autograd::NoGradGuard no_grad;
   Tensor x, y;
-  data_.batch(Split::val, seed_, index, B_, T_, x, y);
+  data_.batch(Split::val, seed_, index, B_, T_, x, y, dp_rank_, dp_world_);  // the trainer averages the ranks
   return model_.loss(x, y).item();
 }
 
@@ -96,7 +100,7 @@ TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   } catch (const std::filesystem::filesystem_error& e) {
     user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
   }
-  tokenizer.save((std::filesystem::path(config.run.dir) / "tokenizer").string());
+  if (dist_env().rank == 0) tokenizer.save((std::filesystem::path(config.run.dir) / "tokenizer").string());
   PretrainObjective objective(model, *data, config.train.batch_size, (uint64_t)config.train.seed);
   return train(config, model, objective, options);
 }

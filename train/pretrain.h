@@ -16,7 +16,9 @@ class PretrainObjective : public Objective {
       : model_(model), data_(data), B_(batch_size), T_(model.config().block_size), seed_(seed) {}
   Tensor train_loss(uint64_t index, int64_t* tokens) override;
   double eval_loss(uint64_t index) override;
-  std::string data_position(uint64_t index) const override { return data_.position(index, B_); }
+  // Where global micro-batch `index` (world x B windows) starts.
+  std::string data_position(uint64_t index) const override { return data_.position(index, B_ * dp_world_); }
+  double loss_terms() const override { return loss_terms_; }
 
  protected:
   GPT& model() { return model_; }
@@ -26,6 +28,7 @@ class PretrainObjective : public Objective {
   const TokenBatches& data_;
   int B_, T_;
   uint64_t seed_;
+  double loss_terms_ = 1;  // counted targets (y >= 0) of the last training batch
 };
 
 // The model shape of a config; model.vocab_size 0 means the tokenizer's vocab_size.

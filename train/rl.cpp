@@ -60,7 +60,7 @@ void RlObjective::make_rollout(uint64_t r) {
   // 1. prompts (GRPO: each repeated group_size times, consecutive)
   std::vector<std::vector<int32_t>> prompts;
   std::vector<std::string> answers;
-  for (int64_t id : train_.batch_indices(r, rl_.prompts_per_rollout, seed_)) {
+  for (int64_t id : train_.batch_indices(r, rl_.prompts_per_rollout / dp_world_, seed_, dp_rank_, dp_world_)) {
     const PromptRecord p = train_.get(id);
     for (int g = 0; g < rows_per_prompt_; g++) {
       prompts.push_back(p.prompt);
@@ -74,7 +74,7 @@ void RlObjective::make_rollout(uint64_t r) {
   so.top_k = rl_.top_k;
   so.top_p = (float)rl_.top_p;
   const Philox4 key = philox4x32(seed_, r, 0x5eed);  // rollout r's sampling seed
-  so.seed = key.x[0] | ((uint64_t)key.x[1] << 32);
+  so.seed = (key.x[0] | ((uint64_t)key.x[1] << 32)) ^ ((uint64_t)dp_rank_ * 0x9e3779b97f4a7c15ull);  // rank 0: as alone
   so.stop_tokens = {end_};
   so.vocab_limit = tok_.vocab_size();
   const std::vector<Generation> gens = generate_batch(policy, prompts, so);
@@ -145,6 +145,9 @@ Tensor RlObjective::train_loss(uint64_t index, int64_t* tokens) {
   for (int i = 0; i < per; i++) rows.push_back((int)order.at((uint64_t)epoch * B + (uint64_t)mb * per + i));
   const SeqBatch sub = select_rows(rollout_.batch, rows);
   *tokens = (int64_t)sub.B * sub.T;
+  const float* mask = sub.mask.data<float>();
+  loss_terms_ = 0;
+  for (int64_t i = 0; i < sub.mask.numel(); i++) loss_terms_ += mask[i];
   return minibatch_loss(sub, rows);
 }
 
@@ -167,9 +170,18 @@ std::vector<Metric> RlObjective::evaluate(int steps, std::ostream& log) {
   return {{"eval_accuracy", a.accuracy}, {"eval_response_len", a.mean_length}, {"eval_stopped", a.stopped}};
 }
 
+void RlObjective::set_data_parallel(int rank, int world, Communicator* comm) {
+  Objective::set_data_parallel(rank, world, comm);
+  GPTCU_USER_CHECK(rl_.prompts_per_rollout % world == 0, "rl.prompts_per_rollout (", rl_.prompts_per_rollout,
+                   ") must be divisible by the number of ranks (", world, "): each rank samples its share");
+  const int rows = rl_.prompts_per_rollout / world * rows_per_prompt_;
+  GPTCU_USER_CHECK(rows % rl_.minibatches == 0, "rl.minibatches (", rl_.minibatches, ") must divide each rank's ",
+                   rows, " rollout rows (rl.prompts_per_rollout / ranks x rows per prompt)");
+}
+
 std::string RlObjective::data_position(uint64_t index) const {
   const uint64_t r = index / (uint64_t)steps_per_rollout();
-  const DataPosition p = train_.position(r, rl_.prompts_per_rollout);
+  const DataPosition p = train_.position(r, rl_.prompts_per_rollout / dp_world_, dp_world_);
   return "rollout " + std::to_string(r) + " (epoch " + std::to_string(p.epoch) + ", prompt " +
          std::to_string(p.offset) + " of " + std::to_string(train_.size()) + ")";
 }
@@ -222,7 +234,11 @@ void PpoObjective::compute_advantages(Rollout& r) {
   r.advantages = Tensor::from_vector(adv, {b.B, b.T});
   r.returns = Tensor::from_vector(ret, {b.B, b.T});
   metrics_.add("kl_coef", kl_.coef);
-  if (rl_.kl_target > 0 && m_.reference) kl_.update(kl_sum / b.B, b.B);
+  if (rl_.kl_target > 0 && m_.reference) {
+    double sums[2] = {kl_sum, (double)b.B};  // every rank's rows: the coefficient must agree
+    if (dp_comm_) dp_comm_->all_reduce_host(sums, 2, ReduceOp::sum);
+    kl_.update(sums[0] / sums[1], (int)sums[1]);
+  }
 }
 
 Tensor PpoObjective::minibatch_loss(const SeqBatch& sub, const std::vector<int>& rows) {

@@ -60,6 +60,11 @@ class RlObjective : public Objective {
   std::vector<Metric> step_metrics() override { return metrics_.take(); }
   std::vector<Metric> evaluate(int steps, std::ostream& log) override;
   std::string data_position(uint64_t index) const override;
+  // Several ranks: each samples and scores prompts_per_rollout / world of the rollout's prompts
+  // (its slice, with its own sampling seed), and steps through its own rows; advantages are
+  // whitened per rank (PPO) and the adaptive KL coefficient follows the mean KL of all ranks.
+  void set_data_parallel(int rank, int world, Communicator* comm) override;
+  double loss_terms() const override { return loss_terms_; }
   const Rollout& rollout() const { return rollout_; }
 
  protected:
@@ -82,6 +87,7 @@ class RlObjective : public Objective {
   int32_t pad_, end_;
   Rollout rollout_;
   MetricMeans metrics_;
+  double loss_terms_ = 1;  // response tokens (mask) of the last minibatch
 
  private:
   void make_rollout(uint64_t r);

@@ -13,6 +13,7 @@
 #include "core/autograd.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
 #include "train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -52,14 +53,23 @@ void truncate_metrics(const fs::path& path, int64_t last_step) {
 }
 
 // A resumed run must see the data in the same order with the same batches, or "resume"
-// silently becomes another run: the keys that decide that must not change.
-void check_resume_compatible(const Config& saved, const Config& now, const std::string& ckpt) {
+// silently becomes another run: the keys that decide that must not change. The batch is the
+// global one, world x train.batch_size: a run may resume on another number of ranks.
+void check_resume_compatible(const Config& saved, int saved_world, const Config& now, int world,
+                             const std::string& ckpt) {
   auto same = [&](const char* key, const auto& a, const auto& b) {
     GPTCU_USER_CHECK(a == b, "cannot resume from ", ckpt, ": it was trained with ", key, "=", a,
                      ", the config now says ", b, " (start a new run.dir for a different run)");
   };
   same("train.seed", saved.train.seed, now.train.seed);
-  same("train.batch_size", saved.train.batch_size, now.train.batch_size);
+  if (saved_world == 1 && world == 1) {
+    same("train.batch_size", saved.train.batch_size, now.train.batch_size);
+  } else {
+    GPTCU_USER_CHECK((int64_t)saved.train.batch_size * saved_world == (int64_t)now.train.batch_size * world,
+                     "cannot resume from ", ckpt, ": it was trained with a global batch of ", saved_world, " rank(s) x ",
+                     "train.batch_size=", saved.train.batch_size, ", now ", world, " rank(s) x ",
+                     now.train.batch_size, " (keep ranks x batch_size the same)");
+  }
   same("train.grad_accum_steps", saved.train.grad_accum_steps, now.train.grad_accum_steps);
   same("data.path (file name)", fs::path(saved.data.path).filename().string(), fs::path(now.data.path).filename().string());
   same("data.val_fraction", saved.data.val_fraction, now.data.val_fraction);
@@ -76,6 +86,17 @@ std::string format_metrics(const std::vector<Metric>& metrics) {
   return out;
 }
 
+// Replaces each metric by its mean over the ranks (every rank reports the same names, in order).
+void mean_over_ranks(Communicator& comm, std::vector<Metric>& metrics) {
+  double n[2] = {(double)metrics.size(), -(double)metrics.size()};
+  comm.all_reduce_host(n, 2, ReduceOp::max);
+  GPTCU_CHECK(n[0] == -n[1], "the ranks report different numbers of metrics (", -n[1], " to ", n[0], ")");
+  std::vector<double> values;
+  for (const Metric& m : metrics) values.push_back(m.value);
+  comm.all_reduce_host(values.data(), (int64_t)values.size(), ReduceOp::avg);
+  for (size_t i = 0; i < values.size(); i++) metrics[i].value = values[i];
+}
+
 }  // namespace
 
 std::vector<Metric> Objective::evaluate(int steps, std::ostream& log) {
@@ -85,33 +106,83 @@ std::vector<Metric> Objective::evaluate(int steps, std::ostream& log) {
   return {{"val_loss", total / steps}};
 }
 
+static TrainResult train_loop(const Config& config, GPT& model, Objective& objective, const TrainOptions& options,
+                              Communicator& comm);
+
+namespace {
+// Discards what is written to it: the log of ranks other than 0.
+struct NullBuffer : std::streambuf {
+  int overflow(int c) override { return c; }
+};
+}  // namespace
+
 TrainResult train(const Config& config, GPT& model, Objective& objective, const TrainOptions& options) {
-  std::ostream& log = options.log ? *options.log : std::cout;
+  Communicator& comm = process_communicator(Device::parse(config.device));
+  if (comm.world() == 1) return train_loop(config, model, objective, options, comm);
+  // Several ranks: an error on one rank (bad data, a non-finite loss) would leave the others
+  // waiting in the next collective; stop them all, naming the rank.
+  try {
+    return train_loop(config, model, objective, options, comm);
+  } catch (const std::exception& e) {
+    const bool user = dynamic_cast<const UserError*>(&e) != nullptr;
+    comm.abort("gptcu: rank " + std::to_string(comm.rank()) + " of " + std::to_string(comm.world()) + ": " +
+                   (user ? "error: " : "internal error: ") + e.what() + "\ngptcu: stopping every rank",
+               user ? 1 : 2);
+    throw;  // not reached: abort() ends the process
+  }
+}
+
+static TrainResult train_loop(const Config& config, GPT& model, Objective& objective, const TrainOptions& options,
+                              Communicator& comm) {
+  NullBuffer null_buffer;
+  std::ostream null_log(&null_buffer);
+  const bool rank0 = comm.rank() == 0;  // the only rank that logs and writes files
+  std::ostream& log = !rank0 ? null_log : options.log ? *options.log : std::cout;
   const auto wall_start = Clock::now();
   const TrainConfig& tc = config.train;
   const fs::path run_dir(config.run.dir);
-  try {
-    fs::create_directories(run_dir);
-  } catch (const fs::filesystem_error& e) {
-    user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
+  if (rank0) {
+    try {
+      fs::create_directories(run_dir);
+    } catch (const fs::filesystem_error& e) {
+      user_error("run.dir '", config.run.dir, "' cannot be created: ", e.code().message());
+    }
   }
+  if (comm.world() > 1 && !std::getenv("GPTCU_COMM_TIMEOUT_S")) comm.set_timeout(tc.comm_timeout_s);
+  DataParallel dp(comm, model, tc.zero, tc.bucket_mb);
+  objective.set_data_parallel(comm.rank(), comm.world(), &comm);
+  if (!rank0)  // one line, so that each rank is seen to start; rank 0 logs the rest
+    std::cerr << "gptcu: rank " << comm.rank() << " of " << comm.world() << " training (" << comm.name()
+              << "); rank 0 logs\n";
+  if (dp.active())
+    log << "data parallel: " << comm.world() << " ranks (" << comm.name() << "), global batch " << comm.world()
+        << " x " << tc.batch_size << " x " << tc.grad_accum_steps << ", zero " << tc.zero << "\n";
 
-  AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip});
+  AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip}, dp.shard_begin(),
+            dp.shard_end());
   LrSchedule schedule{tc.lr_schedule, tc.lr, tc.min_lr, tc.warmup_steps,
                       tc.lr_decay_steps > 0 ? tc.lr_decay_steps : tc.max_steps};
   TrainerState state;
   std::string last_checkpoint;
-  remove_partial_checkpoints(run_dir.string());
+  if (rank0) remove_partial_checkpoints(run_dir.string());
+  comm.barrier();  // every rank looks for checkpoints after rank 0 made run.dir and cleaned it
 
-  const std::string existing = find_latest_checkpoint(run_dir.string());
+  const std::string existing = fs::exists(run_dir) ? find_latest_checkpoint(run_dir.string()) : "";
   if (!options.resume) {
     GPTCU_USER_CHECK(existing.empty(), "run.dir '", config.run.dir, "' already holds checkpoints (newest: ",
                      existing, "): pass --resume to continue that run, or choose another run.dir");
   } else if (existing.empty()) {
     log << "resume: no checkpoint in " << run_dir.string() << ", starting from step 0\n";
   } else {
-    check_resume_compatible(checkpoint_config(existing), config, existing);
-    load_checkpoint(existing, model, &opt, &state);
+    check_resume_compatible(checkpoint_config(existing), checkpoint_world_size(existing), config, comm.world(),
+                            existing);
+    if (!dp.active() || tc.zero == 0) {
+      load_checkpoint(existing, model, &opt, &state);
+    } else {  // ZeRO-1: the whole state, then this rank's shard of it
+      OptimizerState full{Tensor::empty(model.flat_parameters().shape()), Tensor::empty(model.flat_parameters().shape()), 0};
+      load_checkpoint_state(existing, model, &full, &state);
+      dp.load_optimizer_state(full, opt);
+    }
     GPTCU_USER_CHECK(state.step <= tc.max_steps, "checkpoint ", existing, " is at step ", state.step,
                      ", past train.max_steps (", tc.max_steps, ")");
     last_checkpoint = existing;
@@ -119,10 +190,23 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
     log << "resume: continuing from " << existing << " (step " << state.step << ", micro-batch "
         << state.train_batches << (where.empty() ? "" : ": " + where) << ")\n";
   }
+  if (dp.active()) {
+    // Every rank read the same checkpoint (run.dir must be shared between nodes): check, then
+    // start from rank 0's parameters.
+    double mine[2] = {(double)state.step, (double)state.train_batches}, lo[2] = {mine[0], mine[1]};
+    comm.all_reduce_host(mine, 2, ReduceOp::max);
+    comm.all_reduce_host(lo, 2, ReduceOp::min);
+    GPTCU_USER_CHECK(mine[0] == lo[0] && mine[1] == lo[1], "the ranks resumed from different steps (", lo[0], " to ",
+                     mine[0], "): run.dir '", config.run.dir, "' must be one directory that every rank sees");
+    dp.broadcast_parameters();
+  }
   const fs::path metrics_path = run_dir / "metrics.jsonl";
-  truncate_metrics(metrics_path, state.step);  // a fresh run starts it empty
-  std::ofstream metrics(metrics_path, std::ios::app);
-  write_file_atomic((run_dir / "config.yaml").string(), dump_config(config));
+  std::ofstream metrics;
+  if (rank0) {
+    truncate_metrics(metrics_path, state.step);  // a fresh run starts it empty
+    metrics.open(metrics_path, std::ios::app);
+    write_file_atomic((run_dir / "config.yaml").string(), dump_config(config));
+  }
 
   TrainResult result;
   const int64_t first_step = state.step;
@@ -134,8 +218,13 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
 
   auto checkpoint = [&]() {
     state.data_position = objective.data_position(state.train_batches);
-    last_checkpoint = save_checkpoint(run_dir.string(), model, opt, state, config, tc.keep_checkpoints);
-    log << "checkpoint: " << last_checkpoint << "\n";
+    state.world_size = comm.world();
+    const OptimizerState full = dp.gather_optimizer_state(opt);  // collective (ZeRO-1)
+    if (rank0) {
+      last_checkpoint = save_checkpoint(run_dir.string(), model, full, state, config, tc.keep_checkpoints);
+      log << "checkpoint: " << last_checkpoint << "\n";
+    }
+    comm.barrier();  // no rank runs ahead of (or exits before) a checkpoint being written
   };
 
   while (state.step < last_step) {
@@ -159,12 +248,31 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
         stop_without_saving(e.what());
       }
       const float value = loss.item();
-      if (!std::isfinite(value)) stop_without_saving("loss is " + std::to_string(value));
-      autograd::backward(loss, 1.0f / (float)tc.grad_accum_steps);
-      loss_sum += value;
-      step_tokens += tokens;
+      if (!dp.active()) {
+        if (!std::isfinite(value)) stop_without_saving("loss is " + std::to_string(value));
+        autograd::backward(loss, 1.0f / (float)tc.grad_accum_steps);
+        loss_sum += value;
+        step_tokens += tokens;
+        continue;
+      }
+      // Several ranks: weigh this rank's mean by its share of the loss terms, so that the
+      // averaged gradient is that of the mean over every rank's terms (train/data_parallel.h).
+      const double terms = objective.loss_terms();
+      double sums[4] = {terms, terms * (double)value, std::isfinite(value) ? 0.0 : 1.0, (double)tokens};
+      comm.all_reduce_host(sums, 4, ReduceOp::sum);
+      if (sums[2] > 0) {
+        autograd::clear_tape();
+        user_error("the loss is not finite on ", sums[2], " rank(s) (this rank's: ", value, ") at step ", step + 1,
+                   "; stopping without saving. Last good checkpoint: ",
+                   last_checkpoint.empty() ? std::string("none") : last_checkpoint);
+      }
+      GPTCU_USER_CHECK(sums[0] > 0, "micro-batch ", state.train_batches - 1, " has no loss terms on any rank");
+      const double share = terms * comm.world() / sums[0];  // 1 when every rank has as many terms
+      autograd::backward(loss, (float)(share / tc.grad_accum_steps));
+      loss_sum += sums[1] / sums[0];
+      step_tokens += (int64_t)sums[3];
     }
-    const double grad_norm = opt.step(lr);
+    const double grad_norm = dp.step(opt, lr);
     state.step++;
     last_loss = loss_sum / tc.grad_accum_steps;
     const double dt = seconds_since(t0);
@@ -174,7 +282,8 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
 
     nlohmann::json row = {{"step", state.step}, {"loss", last_loss}, {"lr", lr}, {"grad_norm", grad_norm},
                           {"tokens_per_s", step_tokens / dt}, {"time_s", train_seconds}};
-    const std::vector<Metric> step_metrics = objective.step_metrics();
+    std::vector<Metric> step_metrics = objective.step_metrics();
+    if (dp.active()) mean_over_ranks(comm, step_metrics);
     for (const Metric& m : step_metrics) row[m.name] = m.value;
     const bool is_last = state.step == tc.max_steps;
     if ((tc.eval_every > 0 && state.step % tc.eval_every == 0) || is_last) {
@@ -184,6 +293,8 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
         autograd::NoGradGuard no_grad;
         eval = objective.evaluate(tc.eval_steps, log);
       }
+      // each rank evaluated its slice (pretraining, SFT) or the whole set (the others): the mean
+      if (dp.active()) mean_over_ranks(comm, eval);
       std::vector<Metric> others;
       for (const Metric& m : eval) {
         row[m.name] = m.value;
@@ -201,9 +312,11 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
       log << buf;
       if (!others.empty()) result.final_eval = others;
     }
-    metrics << row.dump() << "\n";
-    metrics.flush();
-    GPTCU_USER_CHECK(metrics.good(), "cannot write ", metrics_path.string(), " (disk full?)");
+    if (rank0) {
+      metrics << row.dump() << "\n";
+      metrics.flush();
+      GPTCU_USER_CHECK(metrics.good(), "cannot write ", metrics_path.string(), " (disk full?)");
+    }
 
     if (state.step % tc.log_every == 0 || state.step == first_step + 1 || is_last) {
       const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
@@ -237,7 +350,7 @@ TrainResult train(const Config& config, GPT& model, Objective& objective, const 
   nlohmann::json summary_eval = nlohmann::json::object();
   for (const Metric& m : result.final_eval) summary_eval[m.name] = m.value;
   summary["eval"] = summary_eval;
-  write_file_atomic((run_dir / "summary.json").string(), summary.dump(2) + "\n");
+  if (rank0) write_file_atomic((run_dir / "summary.json").string(), summary.dump(2) + "\n");
   return result;
 }
 

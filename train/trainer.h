@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/comm.h"
 #include "core/tensor.h"
 #include "model/gpt.h"
 #include "train/config.h"
@@ -46,6 +47,28 @@ class Objective {
   // 4619"), for the log and state.json; "" when the objective has nothing to add. Resuming
   // needs only the micro-batch counter (batches are pure functions of their index).
   virtual std::string data_position(uint64_t index) const { (void)index; return ""; }
+
+  // Data parallelism (train/data_parallel.h): this process is rank `rank` of `world`, and
+  // train_loss(index) computes the loss of the rank's slice of global micro-batch `index`: rank r
+  // takes rows [r*B, (r+1)*B) of what one process with batch world*B reads (data/loader.h's
+  // order), so N ranks see exactly the samples of one. `comm` is for what the ranks must agree on
+  // (RL: the adaptive KL coefficient). Called by the trainer before the first train_loss;
+  // UserError when the objective cannot be split that way (e.g. prompts per rollout % world).
+  virtual void set_data_parallel(int rank, int world, Communicator* comm) {
+    dp_rank_ = rank;
+    dp_world_ = world;
+    dp_comm_ = comm;
+  }
+  // How many terms the last train_loss() averaged (counted target tokens of a masked mean, ...).
+  // With several ranks, each rank's gradient is weighted by its share of the ranks' total, so the
+  // step's gradient is that of the mean over every rank's terms, as one process computes it
+  // (ranks whose slices hold different numbers of loss tokens would otherwise count unequally).
+  // 1 (the default): every rank's mean counts the same (objectives with a fixed number of terms).
+  virtual double loss_terms() const { return 1.0; }
+
+ protected:
+  int dp_rank_ = 0, dp_world_ = 1;
+  Communicator* dp_comm_ = nullptr;
 };
 
 struct TrainOptions {

@@ -58,6 +58,9 @@ train:
   keep_checkpoints: 2
   log_every: 1
   seed: 9007199254740993
+  zero: 1
+  bucket_mb: 4.5
+  comm_timeout_s: 30
 run:
   dir: runs/full
 sft:
@@ -166,6 +169,9 @@ TEST_CASE("config: a full file sets every key") {
   CHECK(c.train.keep_checkpoints == 2);
   CHECK(c.train.log_every == 1);
   CHECK(c.train.seed == 9007199254740993LL);  // > 2^53: not routed through a double
+  CHECK(c.train.zero == 1);
+  CHECK(c.train.bucket_mb == 4.5);
+  CHECK(c.train.comm_timeout_s == 30);
   CHECK(c.run.dir == "runs/full");
   CHECK(c.model.init_from == "runs/sft");
   CHECK(c.model.value_head);
@@ -427,6 +433,9 @@ TEST_CASE("config: validation names the key") {
   for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:x", "CPU", "cuda:0:1"})
     CHECK_THAT(invalid({std::string("device=") + bad}), Contains("device"));
   CHECK_THAT(invalid({"train.batch_size=0"}), Contains("train.batch_size"));
+  CHECK_THAT(invalid({"train.zero=2"}), Contains("train.zero"));
+  CHECK_THAT(invalid({"train.bucket_mb=0"}), Contains("train.bucket_mb"));
+  CHECK_THAT(invalid({"train.comm_timeout_s=-1"}), Contains("train.comm_timeout_s"));
   // post-training sections
   CHECK_THAT(invalid({"dpo.beta=0"}), Contains("dpo.beta"));
   CHECK_THAT(invalid({"rl.reward=human"}), Contains("rl.reward"));
