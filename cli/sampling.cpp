@@ -3,7 +3,6 @@
 
 #include "data/chat_template.h"
 #include "train/checkpoint.h"
-#include "train/post_common.h"
 #include "train/pretrain.h"
 
 namespace gptcu::cli {
@@ -20,8 +19,15 @@ void add_sampling_options(CLI::App* cmd, SampleOptions& opt) {
 SamplingModel load_sampling_model(const std::string& path) {
   const std::string ckpt = find_latest_checkpoint(path);
   GPTCU_USER_CHECK(!ckpt.empty(), "no checkpoint found in '", path, "'");
-  // a PPO policy or a reward model carries a value head: build the model the checkpoint holds
-  SamplingModel m{checkpoint_tokenizer(ckpt), load_model(ckpt, checkpoint_config(ckpt).model.value_head)};
+  SamplingModel m{checkpoint_tokenizer(ckpt), nullptr};
+  GPTConfig gc = gpt_config(checkpoint_config(ckpt).model, m.tokenizer.vocab_size());
+  // a PPO policy carries a value head that its config.yaml does not ask for: build what the
+  // checkpoint holds (any other mismatch is load_checkpoint's one-line error)
+  GPTConfig with_head = gc;
+  with_head.value_head = true;
+  if (checkpoint_model(ckpt) == with_head.str()) gc = with_head;
+  m.model = std::make_unique<GPT>(gc);
+  load_checkpoint(ckpt, *m.model, nullptr, nullptr);
   return m;
 }
 

@@ -163,15 +163,21 @@ Config checkpoint_config(const std::string& dir) {
   return parse_config(read_text_file(p / "config.yaml"), (p / "config.yaml").string());
 }
 
-int checkpoint_world_size(const std::string& dir) {
+namespace {
+nlohmann::json checkpoint_state_json(const std::string& dir) {
   const fs::path p(dir);
   GPTCU_USER_CHECK(is_checkpoint(p), "'", dir, "' is not a checkpoint directory (no state.json/model.safetensors)");
   try {
-    return nlohmann::json::parse(read_text_file(p / "state.json")).value("world_size", 1);
+    return nlohmann::json::parse(read_text_file(p / "state.json"));
   } catch (const nlohmann::json::exception& e) {
     user_error("checkpoint ", dir, ": state.json is corrupt: ", e.what());
   }
 }
+}  // namespace
+
+int checkpoint_world_size(const std::string& dir) { return checkpoint_state_json(dir).value("world_size", 1); }
+
+std::string checkpoint_model(const std::string& dir) { return checkpoint_state_json(dir).value("model", std::string()); }
 
 void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerState* state) {
   if (!opt) return load_checkpoint_state(dir, model, nullptr, state);
@@ -184,13 +190,7 @@ void load_checkpoint(const std::string& dir, GPT& model, AdamW* opt, TrainerStat
 
 void load_checkpoint_state(const std::string& dir, GPT& model, OptimizerState* opt, TrainerState* state) {
   const fs::path p(dir);
-  GPTCU_USER_CHECK(is_checkpoint(p), "'", dir, "' is not a checkpoint directory (no state.json/model.safetensors)");
-  nlohmann::json js;
-  try {
-    js = nlohmann::json::parse(read_text_file(p / "state.json"));
-  } catch (const nlohmann::json::exception& e) {
-    user_error("checkpoint ", dir, ": state.json is corrupt: ", e.what());
-  }
+  const nlohmann::json js = checkpoint_state_json(dir);
   const std::string saved_model = js.value("model", std::string());
   GPTCU_USER_CHECK(saved_model == model.config().str(), "checkpoint ", dir, " holds a model with ", saved_model,
                    ", but the config asks for ", model.config().str());

@@ -60,6 +60,8 @@ std::string find_latest_checkpoint(const std::string& path);
 Config checkpoint_config(const std::string& checkpoint_dir);
 // The number of data-parallel ranks that wrote it (1 for checkpoints from before data parallelism).
 int checkpoint_world_size(const std::string& checkpoint_dir);
+// The model the checkpoint holds, as GPTConfig::str() described it when it was written.
+std::string checkpoint_model(const std::string& checkpoint_dir);
 
 // Loads weights (and, if given, optimizer moments and trainer state). UserError if the
 // checkpoint's model differs from `model`'s (naming both).
