@@ -86,6 +86,12 @@ void parse_common(const json& j, CompletionRequest& r) {
     if (!v->is_boolean()) bad("stream", "'stream' must be a boolean");
     r.stream = v->get<bool>();
   }
+  if (const json* v = field(j, "stream_options")) {
+    const json* u = v->is_object() ? field(*v, "include_usage") : nullptr;
+    if (!v->is_object() || (u && !u->is_boolean()))
+      bad("stream_options", "'stream_options' must be an object {\"include_usage\": boolean}");
+    r.include_usage = u && u->get<bool>();
+  }
 }
 
 json usage_json(Usage u) {
@@ -174,6 +180,15 @@ json role_chunk(const std::string& id, const std::string& model, int64_t created
           {"created", created},
           {"model", model},
           {"choices", json::array({{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}})}};
+}
+
+json usage_chunk(const CompletionRequest& req, const std::string& id, const std::string& model, int64_t created, Usage usage) {
+  return {{"id", id},
+          {"object", req.chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", created},
+          {"model", model},
+          {"choices", json::array()},
+          {"usage", usage_json(usage)}};
 }
 
 json models_body(const std::string& model, int64_t created) {

@@ -12,7 +12,8 @@
 //   both                  model (string), max_tokens / max_completion_tokens (integer >= 1),
 //                         temperature (number in [0, 2]), top_p (number in (0, 1]),
 //                         stop (string or list of up to 4 non-empty strings), seed (integer),
-//                         n (1 only), stream (boolean)
+//                         n (1 only), stream (boolean), stream_options.include_usage (boolean:
+//                         a last chunk with "usage" and no choices, as OpenAI sends it)
 // Replies follow OpenAI's objects: chat.completion / chat.completion.chunk (a first chunk with
 // the role, one per text piece, a last one with finish_reason, then "data: [DONE]"), and
 // text_completion for both the reply and the chunks of /v1/completions.
@@ -51,6 +52,7 @@ struct CompletionRequest {
   std::vector<std::string> stop;    // stop strings (never part of the reply)
   std::optional<uint64_t> seed;     // absent: the server draws one
   bool stream = false;
+  bool include_usage = false;       // stream_options.include_usage
 };
 
 // ApiError 400 (param = the field) for a body that is not a JSON object or a bad field.
@@ -69,6 +71,9 @@ nlohmann::json completion_body(const CompletionRequest& req, const std::string& 
 nlohmann::json chunk_body(const CompletionRequest& req, const std::string& id, const std::string& model, int64_t created,
                           const std::string& text, const std::optional<std::string>& finish_reason);
 nlohmann::json role_chunk(const std::string& id, const std::string& model, int64_t created);
+// The chunk after the last one when stream_options.include_usage: empty choices, the usage.
+nlohmann::json usage_chunk(const CompletionRequest& req, const std::string& id, const std::string& model, int64_t created,
+                           Usage usage);
 // GET /v1/models
 nlohmann::json models_body(const std::string& model, int64_t created);
 

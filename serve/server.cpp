@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "core/check.h"
 #include "data/chat_template.h"
@@ -61,6 +62,7 @@ struct Server::Impl {
   uint64_t seed_base = 0;
   std::atomic<uint64_t> requests{0};
   std::atomic<bool> stopping{false};
+  std::atomic<int> run_state{0};  // 0: run() not called, 1: running, 2: returned
   const int64_t started = unix_time();
 
   void routes();
@@ -156,6 +158,8 @@ void Server::Impl::complete(const httplib::Request& req, httplib::Response& res,
                                            "server_error")));
           else
             tail = sse(chunk_body(st->r, st->id, model_name, created, "", out.finish_reason));
+          if (st->r.include_usage)
+            tail += sse(usage_chunk(st->r, st->id, model_name, created, {out.prompt_tokens, out.completion_tokens}));
           if (!send(tail + std::string(kSseDone))) return false;
           sink.done();
           return true;
@@ -223,11 +227,18 @@ int Server::bind() {
   return port;
 }
 
-void Server::run() { impl_->http.listen_after_bind(); }
+void Server::run() {
+  impl_->run_state = 1;
+  if (!impl_->stopping) impl_->http.listen_after_bind();
+  impl_->run_state = 2;
+}
 
 void Server::stop() {
   if (impl_->stopping.exchange(true)) return;
   impl_->scheduler.stop();  // ends every waiting connection's job first
+  // httplib's stop() does nothing until listen has begun: a run() that has just started
+  // would then accept forever, so wait for it to be listening (or to have returned)
+  while (impl_->run_state == 1 && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->http.stop();
 }
 

@@ -75,6 +75,9 @@ TEST_CASE("parse requests: each bad field is a 400 naming it", "[serve][api]") {
   CHECK(error_of(true, "{" + ok + R"(, "n": 2})") == P{400, "n"});
   CHECK(error_of(true, "{" + ok + R"(, "stream": "yes"})") == P{400, "stream"});
   CHECK(error_of(true, "{" + ok + R"(, "model": 3})") == P{400, "model"});
+  CHECK(error_of(true, "{" + ok + R"(, "stream_options": true})") == P{400, "stream_options"});
+  CHECK(error_of(true, "{" + ok + R"(, "stream_options": {"include_usage": 1}})") == P{400, "stream_options"});
+  CHECK(parse_chat_request("{" + ok + R"(, "stream_options": {"include_usage": true}})").include_usage);
   CHECK(error_of(true, "{" + ok + "}") == P{0, ""});
   // completions
   CHECK(parse_completion_request(R"({"prompt": ["once"]})").prompt == "once");
@@ -100,6 +103,9 @@ TEST_CASE("reply, chunk, model and error JSON", "[serve][api]") {
   CHECK(k["choices"][0]["finish_reason"].is_null());
   CHECK(chunk_body(chat, "i", "m", 1, "", std::string("length"))["choices"][0]["delta"] == json::object());
   CHECK(role_chunk("i", "m", 1)["choices"][0]["delta"]["role"] == "assistant");
+  const json u = usage_chunk(chat, "i", "m", 1, {4, 2});
+  CHECK(u["choices"].empty());
+  CHECK(u["usage"]["total_tokens"] == 6);
   CompletionRequest text;
   const json t = completion_body(text, "cmpl-1", "m", 100, "abc", "length", {1, 2});
   CHECK(t["object"] == "text_completion");

@@ -164,14 +164,17 @@ TEST_CASE("server: completions, stop strings, models, health, web page", "[serve
   } else {
     WARN("no ASCII character in the reply: the stop-string check did not run");
   }
-  r = s.post("/v1/completions", R"({"prompt": "Once upon", "max_tokens": 6, "stream": true})");
+  r = s.post("/v1/completions", R"({"prompt": "Once upon", "max_tokens": 6, "stream": true,
+                                     "stream_options": {"include_usage": true}})");
   REQUIRE(r);
   bool done = false;
   const auto events = sse_events(r->body, done);
   CHECK(done);
-  REQUIRE_FALSE(events.empty());
+  REQUIRE(events.size() >= 2);
   CHECK(events.back()["object"] == "text_completion");
-  CHECK(events.back()["choices"][0]["finish_reason"] == "length");
+  CHECK(events.back()["choices"].empty());  // the usage chunk
+  CHECK(events.back()["usage"]["completion_tokens"] == 6);
+  CHECK(events[events.size() - 2]["choices"][0]["finish_reason"] == "length");
 
   r = s.client().Get("/v1/models");
   REQUIRE(r);
@@ -233,12 +236,19 @@ TEST_CASE("server: a full queue answers 429, the admitted requests are served", 
   o.max_batch = 1;
   o.max_queue = 1;
   LiveServer s(o);
-  // 6 long requests at once: one decodes, one waits, the rest find the queue full
+  const auto long_request = [&] { return s.post("/v1/completions", R"({"prompt": "go", "max_tokens": 2000})"); };
+  // one request decoding (2000 tokens: over a second here) ...
+  auto first = std::async(std::launch::async, long_request);
+  for (int i = 0; i < 500; i++) {
+    const auto h = s.client().Get("/health");
+    REQUIRE(h);
+    if (json::parse(h->body)["running"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // ... then 5 more at once: one waits in the queue, four find it full
   std::vector<std::future<httplib::Result>> replies;
-  for (int i = 0; i < 6; i++)
-    replies.push_back(std::async(std::launch::async, [&] {
-      return s.post("/v1/completions", R"({"prompt": "go", "max_tokens": 2000})");
-    }));
+  for (int i = 0; i < 5; i++) replies.push_back(std::async(std::launch::async, long_request));
+  replies.push_back(std::move(first));
   int ok = 0, full = 0;
   for (auto& f : replies) {
     const httplib::Result r = f.get();
@@ -251,9 +261,8 @@ TEST_CASE("server: a full queue answers 429, the admitted requests are served", 
       full++;
     }
   }
-  CHECK(ok >= 2);
-  CHECK(full >= 1);
-  CHECK(ok + full == 6);
+  CHECK(ok == 2);
+  CHECK(full == 4);
 }
 
 TEST_CASE("server: a client that disconnects mid-stream frees its row; the server goes on", "[serve][server]") {
