@@ -2,6 +2,7 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -62,7 +63,8 @@ struct Server::Impl {
   uint64_t seed_base = 0;
   std::atomic<uint64_t> requests{0};
   std::atomic<bool> stopping{false};
-  std::atomic<int> run_state{0};  // 0: run() not called, 1: running, 2: returned
+  std::atomic<int> run_state{0};
+  int listen_socket = -1;         // the bound socket, seen in httplib's socket options callback  // 0: run() not called, 1: running, 2: returned
   const int64_t started = unix_time();
 
   void routes();
@@ -175,11 +177,14 @@ void Server::Impl::routes() {
   const size_t threads = (size_t)opt.max_batch + (size_t)opt.max_queue + 8;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(opt.max_body_bytes);
+  http.set_tcp_nodelay(true);            // small SSE chunks go out at once (no Nagle + delayed-ACK 40 ms)
+  http.set_keep_alive_max_count(1000);   // a client's connection serves many requests
   // httplib sets SO_REUSEPORT by default, which lets a second server bind a port in use;
   // SO_REUSEADDR alone still allows a quick restart and makes "port in use" an error.
-  http.set_socket_options([](socket_t sock) {
+  http.set_socket_options([this](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket = sock;  // for bind() to raise the backlog
   });
   http.Post("/v1/chat/completions", [this](const httplib::Request& q, httplib::Response& s) { complete(q, s, true); });
   http.Post("/v1/completions", [this](const httplib::Request& q, httplib::Response& s) { complete(q, s, false); });
@@ -224,6 +229,10 @@ int Server::bind() {
   const ServerOptions& o = impl_->opt;
   const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
   GPTCU_USER_CHECK(port > 0, "cannot listen on ", o.host, ":", o.port, " (the port is in use, or the address is not this machine's)");
+  // httplib 0.11 listens with a backlog of 5: a burst of new connections overflows it and the
+  // kernel drops their SYNs (a 1 s, then 3 s retransmit; seen as p99 latency in the load test).
+  // Calling listen() again on the listening socket raises the backlog.
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
   return port;
 }
 
