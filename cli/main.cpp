@@ -6,6 +6,8 @@
 //   gptcu eval --checkpoint DIR --task answers --data prompts.bin   (cli/eval_cmd.cpp)
 //   gptcu sample --checkpoint runs/shakespeare_char --prompt "ROMEO:" [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
 //   gptcu generate --checkpoint RUN --input prompts.txt|.jsonl --out out.jsonl [--chat] [--batch-size N] [sampling options]
+//   gptcu chat --checkpoint RUN [--system TEXT] [sampling options]      (cli/chat_cmd.cpp)
+//   gptcu serve --checkpoint RUN --port N [--host H] [--max-batch N] ...  (cli/serve_cmd.cpp)
 //   gptcu tokenizer train --input FILE... --vocab-size N --out PREFIX   (cli/tokenizer_cmd.cpp)
 //   gptcu tokenizer encode|decode|bench --tokenizer PATH ...
 //   gptcu version
@@ -27,13 +29,15 @@ int main(int argc, char** argv) {
   gptcu::cli::register_eval(app);
   gptcu::cli::register_sample(app);
   gptcu::cli::register_generate(app);
+  gptcu::cli::register_chat(app);
+  gptcu::cli::register_serve(app);
   gptcu::cli::register_data(app);
   gptcu::cli::register_tokenizer(app);
   app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
-      std::cerr << "error: no command given (pretrain, sft, reward, dpo, ppo, grpo, eval, sample, generate, data, tokenizer, version; see gptcu --help)\n";
+      std::cerr << "error: no command given (pretrain, sft, reward, dpo, ppo, grpo, eval, sample, generate, chat, serve, data, tokenizer, version; see gptcu --help)\n";
       return 1;
     }
   } catch (const CLI::ParseError& e) {

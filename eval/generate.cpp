@@ -57,13 +57,16 @@ int32_t sample_token(const float* logits, int V, float temperature, int top_k, f
 
 namespace {
 
-// Checks the options against the model; returns the number of ids that may be sampled.
-int check_options(const GPTConfig& c, const SampleOptions& opt) {
+// Checks the options against the model (for_batch: max_new_tokens must leave room for a
+// prompt token); returns the number of ids that may be sampled.
+int check_options(const GPTConfig& c, const SampleOptions& opt, bool for_batch) {
   GPTCU_USER_CHECK(opt.max_new_tokens >= 0, "max_new_tokens must be >= 0, got ", opt.max_new_tokens);
   GPTCU_USER_CHECK(std::isfinite(opt.temperature) && opt.temperature >= 0, "temperature must be a finite number >= 0");
   GPTCU_USER_CHECK(opt.top_k >= 0, "top_k must be >= 0, got ", opt.top_k);
   GPTCU_USER_CHECK(opt.top_p > 0 && opt.top_p <= 1, "top_p must be in (0, 1], got ", opt.top_p);
   GPTCU_USER_CHECK(opt.vocab_limit >= 0, "vocab_limit must be >= 0, got ", opt.vocab_limit);
+  GPTCU_USER_CHECK(opt.max_new_tokens < c.block_size || !for_batch, "max_new_tokens (", opt.max_new_tokens,
+                   ") must be smaller than the model's context (block_size ", c.block_size, ")");
   return opt.vocab_limit > 0 ? std::min(opt.vocab_limit, c.vocab_size) : c.vocab_size;
 }
 
@@ -78,19 +81,27 @@ struct Row {
   std::vector<int32_t> context;  // the tokens to condition on (non-empty, fits the cache)
   Rng rng;                       // one uniform per new token
   Generation* out;               // new tokens are appended here
+  const SampleOptions* opt;      // temperature, top-k/p, stop tokens, on_token
+  int V;                         // ids below this may be sampled
+  size_t index;                  // the row number on_token is given
+  int max_new = 0;               // tokens to sample in this decode() call (> 0)
 };
 
-// Samples up to max_new tokens for every row through one KV cache: a prefill of all but each
-// context's last token (right-padded), then one decode step per token for the live rows. The
-// last new token is never fed back, so the cache needs max context + max_new - 1 positions.
-void decode(GPT& model, std::vector<Row>& rows, int max_new, const SampleOptions& opt, int V) {
+// Samples up to row.max_new tokens for every row through one KV cache: a prefill of all but
+// each context's last token (right-padded), then one decode step per token for the live rows.
+// The last new token is never fed back, so row i needs context + max_new - 1 positions.
+void decode(GPT& model, std::vector<Row>& rows) {
   const int n = (int)rows.size();
-  if (n == 0 || max_new <= 0) return;
+  if (n == 0) return;
   autograd::NoGradGuard no_grad;
   const int Vp = model.config().padded_vocab_size();
-  int maxlen = 0;
-  for (const Row& r : rows) maxlen = std::max(maxlen, (int)r.context.size());
-  KVCache cache(model.config(), n, maxlen + max_new - 1);
+  int maxlen = 0, capacity = 1;
+  for (const Row& r : rows) {
+    GPTCU_CHECK(r.max_new > 0 && !r.context.empty());
+    maxlen = std::max(maxlen, (int)r.context.size());
+    capacity = std::max(capacity, (int)r.context.size() + r.max_new - 1);
+  }
+  KVCache cache(model.config(), n, capacity);
   if (const int P = maxlen - 1; P > 0) {
     std::vector<int32_t> prefill((size_t)n * P, 0);  // padding id 0: cached, then forgotten
     for (int i = 0; i < n; i++) std::copy(rows[i].context.begin(), rows[i].context.end() - 1, prefill.begin() + (size_t)i * P);
@@ -101,7 +112,7 @@ void decode(GPT& model, std::vector<Row>& rows, int max_new, const SampleOptions
   std::iota(live.begin(), live.end(), 0);
   std::vector<int32_t> next(n);  // the token each slot feeds next
   for (int i = 0; i < n; i++) next[i] = rows[i].context.back();
-  for (int step = 0;; step++) {
+  for (int step = 1;; step++) {
     const int m = (int)live.size();
     const Tensor logits = model.forward_cached(Tensor::from_vector(next, {m, 1}), cache);  // (m, 1, Vp)
     const float* lg = logits.data<float>();
@@ -109,12 +120,16 @@ void decode(GPT& model, std::vector<Row>& rows, int max_new, const SampleOptions
 #pragma omp parallel for schedule(static)
     for (int s = 0; s < m; s++) {
       Row& r = rows[live[s]];
-      next[s] = sample_token(lg + (size_t)s * Vp, V, opt.temperature, opt.top_k, opt.top_p, r.rng.next_float());
+      const SampleOptions& o = *r.opt;
+      next[s] = sample_token(lg + (size_t)s * Vp, r.V, o.temperature, o.top_k, o.top_p, r.rng.next_float());
       r.out->tokens.push_back(next[s]);
-      done[s] = std::find(opt.stop_tokens.begin(), opt.stop_tokens.end(), next[s]) != opt.stop_tokens.end();
-      r.out->stopped = done[s];
+      r.out->stopped = std::find(o.stop_tokens.begin(), o.stop_tokens.end(), next[s]) != o.stop_tokens.end();
+      done[s] = r.out->stopped || step == r.max_new;
     }
-    if (step + 1 == max_new) break;
+    for (int s = 0; s < m; s++) {  // the callbacks, in slot order, on this thread
+      Row& r = rows[live[s]];
+      if (r.opt->on_token && !r.opt->on_token(r.index, next[s]) && !done[s]) done[s] = r.out->cancelled = true;
+    }
     // Finished rows leave the batch: each hole takes a live slot from the end (one copy per hole).
     std::vector<int> order(m);
     std::iota(order.begin(), order.end(), 0);
@@ -139,42 +154,52 @@ void decode(GPT& model, std::vector<Row>& rows, int max_new, const SampleOptions
 }  // namespace
 
 std::vector<Generation> generate_batch(GPT& model, const std::vector<std::vector<int32_t>>& prompts,
-                                       const SampleOptions& opt) {
+                                       const std::vector<SampleOptions>& opts) {
   const GPTConfig& c = model.config();
-  const int V = check_options(c, opt);
-  GPTCU_USER_CHECK(opt.max_new_tokens < c.block_size, "max_new_tokens (", opt.max_new_tokens,
-                   ") must be smaller than the model's context (block_size ", c.block_size, ")");
-  const size_t fits = (size_t)(c.block_size - opt.max_new_tokens);  // prompt tokens that fit
+  GPTCU_CHECK(opts.size() == prompts.size(), "generate_batch: ", opts.size(), " options for ", prompts.size(), " prompts");
   std::vector<Generation> out(prompts.size());
   std::vector<Row> rows;
   for (size_t i = 0; i < prompts.size(); i++) {
+    const SampleOptions& o = opts[i];
+    const int V = check_options(c, o, true);
     const std::vector<int32_t>& p = prompts[i];
     check_prompt(c, p, i);
-    const size_t len = std::min(p.size(), fits);
+    const size_t len = std::min(p.size(), (size_t)(c.block_size - o.max_new_tokens));  // what fits
     out[i].prompt_tokens_dropped = (int)(p.size() - len);
-    rows.push_back({std::vector<int32_t>(p.end() - (ptrdiff_t)len, p.end()), Rng(opt.seed, opt.stream_offset + i), &out[i]});
+    if (o.max_new_tokens == 0) continue;
+    rows.push_back({std::vector<int32_t>(p.end() - (ptrdiff_t)len, p.end()), Rng(o.seed, o.stream_offset), &out[i], &o, V, i,
+                    o.max_new_tokens});
   }
-  decode(model, rows, opt.max_new_tokens, opt, V);
+  decode(model, rows);
   return out;
+}
+
+std::vector<Generation> generate_batch(GPT& model, const std::vector<std::vector<int32_t>>& prompts,
+                                       const SampleOptions& opt) {
+  check_options(model.config(), opt, true);  // even with no prompts
+  std::vector<SampleOptions> opts(prompts.size(), opt);
+  for (size_t i = 0; i < opts.size(); i++) opts[i].stream_offset = opt.stream_offset + i;
+  return generate_batch(model, prompts, opts);
 }
 
 std::vector<int32_t> generate(GPT& model, std::vector<int32_t> ids, const SampleOptions& opt) {
   const GPTConfig& c = model.config();
-  const int V = check_options(c, opt);
+  const int V = check_options(c, opt, false);
   check_prompt(c, ids, 0);
   const int block = c.block_size, half = std::max(1, block / 2), len = (int)ids.size();
   // the first window: the whole prompt when it fits with all new tokens (as generate_batch),
   // else enough of its end to leave room for the new tokens or half the context
   int window = len + opt.max_new_tokens <= block ? len : std::min(len, std::max(half, block - opt.max_new_tokens));
   Generation gen;
-  std::vector<Row> row{{{}, Rng(opt.seed, opt.stream_offset), &gen}};
+  std::vector<Row> row{{{}, Rng(opt.seed, opt.stream_offset), &gen, &opt, V, 0}};
   for (int remaining = opt.max_new_tokens; remaining > 0; window = half) {
     row[0].context.assign(ids.end() - window, ids.end());
+    row[0].max_new = std::min(remaining, block + 1 - window);  // fills the context
     const size_t before = gen.tokens.size();
-    decode(model, row, std::min(remaining, block + 1 - window), opt, V);  // fills the context
+    decode(model, row);
     ids.insert(ids.end(), gen.tokens.begin() + (ptrdiff_t)before, gen.tokens.end());
     remaining -= (int)(gen.tokens.size() - before);
-    if (gen.stopped) break;
+    if (gen.stopped || gen.cancelled) break;
   }
   return ids;
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config python3
           libopenblas-openmp-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev
+          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev
           libopenmpi-dev openmpi-bin)  # Open MPI: optional for the build, needed for CPU data parallelism and its tests
 missing=()
 for p in "${packages[@]}"; do
