@@ -60,7 +60,7 @@ void report(const EvalArgs& a, const std::string& checkpoint, const Rows& rows, 
   nlohmann::json j = {{"task", a.task}};
   if (!checkpoint.empty()) j["checkpoint"] = checkpoint;
   j.update(result);
-  write_file_atomic(out, j.dump(2) + "\n");
+  write_file_atomic(out, json_text(j));
   std::cout << "wrote " << out << "\n";
 }
 

@@ -65,4 +65,8 @@ std::string json_string(const JsonLine& line, std::initializer_list<const char*>
   user_error(line.where, ": no field ", names);
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace gptcu

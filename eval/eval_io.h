@@ -31,4 +31,8 @@ std::vector<JsonLine> read_jsonl(const std::string& path);
 // another type.
 std::string json_string(const JsonLine& line, std::initializer_list<const char*> keys);
 
+// `j` as indented JSON text for a result file. Strings a model wrote may end inside a UTF-8
+// character (a reply cut at max_new_tokens); such bytes become U+FFFD instead of an exception.
+std::string json_text(const nlohmann::json& j);
+
 }  // namespace gptcu
