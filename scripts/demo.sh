@@ -8,7 +8,7 @@
 #   4. pretrain -> SFT -> reward model -> PPO, GRPO and DPO (configs/task/*.yaml)
 #   5. evaluate held-out answer accuracy after each stage (greedy, exact match) and print one
 #      table with the reward model's held-out pairwise accuracy and the wall time of each stage.
-# Run dir: runs/task (override: RUN_DIR=...). About 6 minutes on 2 cores after the build.
+# Run dir: runs/task (override: RUN_DIR=...). About 10 minutes on 2 cores after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
