@@ -109,6 +109,8 @@ ChoiceResult choice_accuracy(GPT& model, const BpeTokenizer& tok, const std::vec
       for (size_t k = 0; k < questions[e].options.size(); k++) {
         ctxs.push_back(ctx);
         conts.push_back(tok.encode(questions[e].options[k]));
+        // an empty option has log-prob 0 and would beat every real one
+        GPTCU_USER_CHECK(!conts.back().empty(), questions[e].source, ": option ", (char)('A' + k), " is empty");
         GPTCU_USER_CHECK((int)conts.back().size() <= model.config().block_size, questions[e].source, ": option ",
                          (char)('A' + k), " is ", conts.back().size(), " tokens, longer than the model's context of ",
                          model.config().block_size);

@@ -1,4 +1,5 @@
 // eval/replies.cpp
+#include "data/clean.h"
 #include "eval/replies.h"
 
 #include <algorithm>
@@ -34,7 +35,8 @@ std::vector<Reply> chat_replies(GPT& model, const BpeTokenizer& tok, const std::
     for (const Generation& g : generate_batch(model, batch, so)) {
       std::vector<int32_t> ids = g.tokens;
       if (g.stopped && !ids.empty()) ids.pop_back();
-      out.push_back({tok.decode(ids), (int)g.tokens.size(), g.stopped, g.prompt_tokens_dropped > 0});
+      out.push_back({repair_utf8(tok.decode(ids)),  // a reply may end inside a character
+ (int)g.tokens.size(), g.stopped, g.prompt_tokens_dropped > 0});
     }
     if (progress) progress->update((double)out.size());
   }

@@ -43,7 +43,7 @@ std::string content_text(const json& c, const std::string& param) {
   if (!c.is_array()) bad(param, "'" + param + "' must be a string or a list of text parts");
   std::string text;
   for (const json& part : c) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") || !part["text"].is_string())
       bad(param, "'" + param + "' parts must be {\"type\": \"text\", \"text\": string} (only text is supported)");
     text += part["text"].get<std::string>();
   }
@@ -74,7 +74,7 @@ void parse_common(const json& j, CompletionRequest& r) {
       }
     } else bad("stop", "'stop' must be a string or a list of up to 4 strings");
     for (const std::string& s : r.stop)
-      if (s.empty()) bad("stop", "'stop' strings must not be empty");
+      if (s.empty() || s.size() > 256) bad("stop", "'stop' strings must be 1 to 256 bytes");
   }
   if (const json* v = field(j, "seed")) {
     if (!v->is_number_integer()) bad("seed", "'seed' must be an integer");

@@ -68,7 +68,7 @@ struct Server::Impl {
   const int64_t started = unix_time();
 
   void routes();
-  Scheduler::Request prepare(const CompletionRequest& r);
+  Scheduler::Request prepare(const CompletionRequest& r, uint64_t number);
   void complete(const httplib::Request& req, httplib::Response& res, bool chat_api);
 };
 
@@ -76,7 +76,7 @@ struct Server::Impl {
 // oldest turns of a dialogue are dropped to leave half the context (at most the limit) for the
 // reply, which then gets what is left. ApiError 400 when the prompt and max_tokens (or one
 // token) cannot fit the context, or max_tokens is above the limit.
-Scheduler::Request Server::Impl::prepare(const CompletionRequest& r) {
+Scheduler::Request Server::Impl::prepare(const CompletionRequest& r, uint64_t number) {
   const int block = model.config().block_size;
   if (r.max_tokens && *r.max_tokens > max_tokens)
     throw ApiError(400, "max_tokens (" + std::to_string(*r.max_tokens) + ") is above this server's limit (" +
@@ -102,7 +102,7 @@ Scheduler::Request Server::Impl::prepare(const CompletionRequest& r) {
   s.opt.max_new_tokens = r.max_tokens ? *r.max_tokens : std::min(max_tokens, block - (int)s.prompt.size());
   s.opt.temperature = r.temperature;
   s.opt.top_p = r.top_p;
-  s.opt.seed = r.seed ? *r.seed : seed_base + 0x9E3779B97F4A7C15ull * requests.load();
+  s.opt.seed = r.seed ? *r.seed : seed_base + 0x9E3779B97F4A7C15ull * number;
   s.opt.stop_tokens = opt.stop_tokens;
   s.opt.vocab_limit = tok.vocab_size();
   s.stop = r.stop;
@@ -112,13 +112,14 @@ Scheduler::Request Server::Impl::prepare(const CompletionRequest& r) {
 void Server::Impl::complete(const httplib::Request& req, httplib::Response& res, bool chat_api) {
   try {
     const CompletionRequest r = chat_api ? parse_chat_request(req.body) : parse_completion_request(req.body);
-    Scheduler::Request sr = prepare(r);
+    const uint64_t number = ++requests;  // this request's id and default seed, unique under concurrency
+    Scheduler::Request sr = prepare(r, number);
     if (stopping) throw ApiError(503, "the server is shutting down", "server_error");
     const std::shared_ptr<Scheduler::Job> job = scheduler.submit(std::move(sr));
     if (!job)
       throw ApiError(429, "too many requests: " + std::to_string(opt.max_queue) + " are already waiting; retry later",
                      "rate_limit_error", "", "queue_full");
-    const std::string id = (chat_api ? "chatcmpl-" : "cmpl-") + std::to_string(++requests);
+    const std::string id = (chat_api ? "chatcmpl-" : "cmpl-") + std::to_string(number);
     const int64_t created = unix_time();
     if (!r.stream) {
       const Scheduler::Result out = job->wait();

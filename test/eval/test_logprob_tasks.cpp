@@ -143,6 +143,9 @@ TEST_CASE("choice_accuracy: picks the option the model was made to prefer", "[ch
   CHECK(r.subjects[0].questions == 2);
   CHECK(r.subjects[0].correct == 1);
   CHECK(r.subjects[1].correct == 1);
+  // an empty option would score log-prob 0 and always win: a UserError naming the row
+  const std::vector<ChoiceQuestion> empty = {{"s1", "pick", {"ab", ""}, 0, "t:9"}};
+  CHECK_THROWS_WITH(choice_accuracy(model, tok, empty, opt), Catch::Contains("t:9") && Catch::Contains("option B is empty"));
   // every option's score is the log-prob computed independently
   for (size_t q = 0; q < qs.size(); q++) {
     const std::vector<int32_t> ctx = choice_context(tok, qs[q].question, false);

@@ -71,6 +71,9 @@ TEST_CASE("parse requests: each bad field is a 400 naming it", "[serve][api]") {
   CHECK(error_of(true, "{" + ok + R"(, "stop": ["a", "b", "c", "d", "e"]})") == P{400, "stop"});
   CHECK(error_of(true, "{" + ok + R"(, "stop": [""]})") == P{400, "stop"});
   CHECK(error_of(true, "{" + ok + R"(, "stop": 5})") == P{400, "stop"});
+  CHECK(error_of(true, "{" + ok + R"(, "stop": ")" + std::string(300, 'x') + "\"}") == P{400, "stop"});
+  CHECK(error_of(true, R"({"messages": [{"role": "user", "content": [{"type": 1, "text": "x"}]}]})") == P{400, "messages[0].content"});
+  CHECK(error_of(true, R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]})") == P{0, ""});
   CHECK(error_of(true, "{" + ok + R"(, "seed": "x"})") == P{400, "seed"});
   CHECK(error_of(true, "{" + ok + R"(, "n": 2})") == P{400, "n"});
   CHECK(error_of(true, "{" + ok + R"(, "stream": "yes"})") == P{400, "stream"});
