@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "data/chat_template.h"
 #include "data/loader.h"
@@ -93,6 +91,16 @@ void report_answers(const EvalArgs& a, const LoadedModel& m, const AnswerAccurac
   report(a, m.checkpoint, rows, j);
 }
 
+ReplyOptions reply_options(const EvalArgs& a, int default_new_tokens) {
+  ReplyOptions ro;
+  ro.max_new_tokens = or_default(a.max_new_tokens, default_new_tokens);
+  ro.batch_size = or_default(a.batch_size, 32);
+  ro.temperature = a.temperature;
+  ro.seed = a.seed;
+  ro.log = &std::cout;
+  return ro;
+}
+
 AnswerEvalOptions answer_options(const EvalArgs& a, int default_new_tokens, const std::string& verifier) {
   AnswerEvalOptions opt;
   opt.max_prompts = a.max_prompts;
@@ -158,11 +166,7 @@ void eval_perplexity(const EvalArgs& a) {
     stream = shard_stream({data});
     input_kind = "shard";
   } else {
-    std::ifstream f(data, std::ios::binary);
-    GPTCU_USER_CHECK(f.good(), data, ": cannot read");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    const std::string text = ss.str();
+    const std::string text = read_file(data);
     GPTCU_USER_CHECK(!text.empty(), data, ": empty file");
     bytes = (int64_t)text.size();
     // <|endoftext|> first, so that every token of the text is predicted
@@ -241,12 +245,7 @@ void eval_bleu(const EvalArgs& a) {
     GPTCU_USER_CHECK(!prompts.empty(), data, ": no prompts");
     LoadedModel m = load_eval_model(a, "bleu");
     checkpoint = m.checkpoint;
-    ReplyOptions ro;
-    ro.max_new_tokens = or_default(a.max_new_tokens, 128);
-    ro.batch_size = or_default(a.batch_size, 32);
-    ro.temperature = a.temperature;
-    ro.seed = a.seed;
-    ro.log = &std::cout;
+    const ReplyOptions ro = reply_options(a, 128);
     std::string lines;
     for (const Reply& r : chat_replies(*m.model, m.tok, prompts, ro)) {
       hyps.push_back(r.text);
@@ -306,12 +305,7 @@ void eval_classify(const EvalArgs& a) {
     GPTCU_USER_CHECK(!prompts.empty(), data, ": no examples");
     LoadedModel m = load_eval_model(a, "classify");
     checkpoint = m.checkpoint;
-    ReplyOptions ro;
-    ro.max_new_tokens = or_default(a.max_new_tokens, 16);
-    ro.batch_size = or_default(a.batch_size, 32);
-    ro.temperature = a.temperature;
-    ro.seed = a.seed;
-    ro.log = &std::cout;
+    const ReplyOptions ro = reply_options(a, 16);
     for (const Reply& r : chat_replies(*m.model, m.tok, prompts, ro)) {
       raw.push_back(r.text);
       predicted.push_back(normalize_label(r.text));

@@ -11,6 +11,7 @@
 #include "data/clean.h"
 #include "data/progress.h"
 #include "eval/csv.h"
+#include "eval/eval_io.h"
 #include "eval/logprob.h"
 
 namespace fs = std::filesystem;
@@ -18,16 +19,7 @@ namespace fs = std::filesystem;
 namespace gptcu {
 
 std::vector<ChoiceQuestion> read_choice_csv(const std::string& path) {
-  GPTCU_USER_CHECK(fs::is_regular_file(path), path, ": no such file");
-  std::string text;
-  {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    GPTCU_USER_CHECK(f != nullptr, path, ": cannot read");
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
+  const std::string text = read_file(path);
   GPTCU_USER_CHECK(is_valid_utf8(text), path, ": invalid UTF-8");
   std::vector<int> lines;
   const std::vector<std::vector<std::string>> rows = parse_csv(text, path, lines);

@@ -9,7 +9,6 @@
 #include "data/clean.h"
 
 namespace gptcu {
-namespace {
 
 std::string read_file(const std::string& path) {
   GPTCU_USER_CHECK(std::filesystem::is_regular_file(path), path, ": no such file");
@@ -19,8 +18,6 @@ std::string read_file(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 std::vector<std::string> read_lines(const std::string& path) {
   const std::string text = read_file(path);

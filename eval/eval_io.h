@@ -12,6 +12,9 @@
 
 namespace gptcu {
 
+// The whole file as bytes. UserError: missing or unreadable.
+std::string read_file(const std::string& path);
+
 // The lines of a UTF-8 text file, without their "\n" (a last line without one counts; a file
 // ending in "\n" has no empty last line). UserError: missing or unreadable, invalid UTF-8
 // (path:line).
