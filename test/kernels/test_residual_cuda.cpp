@@ -8,25 +8,14 @@
 #include "kernels/cpu/cpu_kernels.h"
 #include "test/kernels/gradcheck.h"
 
+#include "test/kernels/cuda_test_util.h"
+
 #ifdef GPTCU_HAVE_CUDA
 #include <cuda_runtime.h>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_kernels.h"
 
-namespace {
-float* to_device(const std::vector<float>& h) {
-  float* d = nullptr;
-  REQUIRE(cudaMalloc(&d, h.size() * sizeof(float)) == cudaSuccess);
-  REQUIRE(cudaMemcpy(d, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice) == cudaSuccess);
-  return d;
-}
-std::vector<float> to_host(const float* d, size_t n) {
-  std::vector<float> h(n);
-  REQUIRE(cudaMemcpy(h.data(), d, n * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess);
-  return h;
-}
-}  // namespace
 #endif
 
 TEST_CASE("CUDA check macros name the call, the error, the file and the line", "[cuda][check]") {
@@ -47,31 +36,26 @@ TEST_CASE("CUDA check macros name the call, the error, the file and the line", "
 #endif
 }
 
-TEST_CASE("residual: CUDA matches the CPU reference", "[cuda][residual]") {
-#ifndef GPTCU_HAVE_CUDA
-  WARN("skipped: this build has no CUDA kernels (GPTCU_CUDA=OFF or no nvcc)");
-#else
-  if (gptcu::cuda::device_count() == 0) {
-    WARN("skipped: no CUDA device on this machine");
-    return;
-  }
-  for (int64_t n : {1, 7, 1000, 65537}) {
-    using gptcu::test::randn;
-    using gptcu::test::to_float;
-    const auto a = to_float(randn(n, 1)), b = to_float(randn(n, 2)), dout = to_float(randn(n, 3));
-    std::vector<float> out_ref(n), da_ref(n, 0.5f), db_ref(n, -0.25f);
-    gptcu::cpu::residual_forward(out_ref.data(), a.data(), b.data(), n);
-    gptcu::cpu::residual_backward(da_ref.data(), db_ref.data(), dout.data(), n);
-    float* d_out = to_device(std::vector<float>(n, NAN));  // poisoned: unwritten elements fail
-    float *d_a = to_device(a), *d_b = to_device(b), *d_dout = to_device(dout);
-    float *d_da = to_device(std::vector<float>(n, 0.5f)), *d_db = to_device(std::vector<float>(n, -0.25f));
-    gptcu::cuda::residual_forward(d_out, d_a, d_b, n, nullptr);
-    gptcu::cuda::residual_backward(d_da, d_db, d_dout, n, nullptr);
-    REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
-    CHECK(to_host(d_out, n) == out_ref);  // one add per element: bitwise equal
-    CHECK(to_host(d_da, n) == da_ref);
-    CHECK(to_host(d_db, n) == db_ref);
-    for (float* p : {d_out, d_a, d_b, d_dout, d_da, d_db}) cudaFree(p);
+TEMPLATE_TEST_CASE("residual: CUDA matches the CPU reference", "[cuda][residual]", float, gptcu::bf16) {
+  GPTCU_REQUIRE_GPU();
+#ifdef GPTCU_HAVE_CUDA
+  using namespace gptcu::test;
+  for (int64_t n : {1, 7, 1000, 65537, 1 << 20}) {
+    const auto a = as_stored<TestType>(randn(n, 1)), b = as_stored<TestType>(randn(n, 2));
+    const auto dout = as_stored<TestType>(randn(n, 3)), ga = as_stored<TestType>(randn(n, 4));
+    const auto gb = as_stored<TestType>(randn(n, 5));
+    const double alpha = 0.5;
+    std::vector<double> out_ref(n), da_ref = ga, db_ref = gb;
+    gptcu::cpu::residual_forward(out_ref.data(), a.data(), b.data(), n, alpha);
+    gptcu::cpu::residual_backward(da_ref.data(), db_ref.data(), dout.data(), n, alpha);
+    auto d_out = DeviceBuffer<TestType>::poisoned(n);
+    DeviceBuffer<TestType> d_a(a), d_b(b), d_dout(dout), d_da(ga), d_db(gb);
+    gptcu::cuda::residual_forward(d_out.get(), d_a.get(), d_b.get(), n, (float)alpha, nullptr);
+    gptcu::cuda::residual_backward(d_da.get(), d_db.get(), d_dout.get(), n, (float)alpha, nullptr);
+    // one add per element: within one rounding of T
+    check_close<TestType>("residual forward", d_out.download(), out_ref);
+    check_close<TestType>("residual backward da", d_da.download(), da_ref);
+    check_close<TestType>("residual backward db", d_db.download(), db_ref);
   }
 #endif
 }
