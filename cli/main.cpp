@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   } catch (const std::filesystem::filesystem_error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
+  } catch (const gptcu::OutOfMemory& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
   } catch (const std::bad_alloc&) {
     std::cerr << "error: out of memory (try a smaller train.batch_size or model)\n";
     return 3;

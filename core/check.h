@@ -9,6 +9,7 @@
 // message meant for a person; the CLI prints it on one line and exits non-zero. Nothing in
 // the library calls exit().
 #pragma once
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,16 @@ struct Error : std::runtime_error {
 // The user gave us something we cannot use: a bad config, a missing file, bad data.
 struct UserError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// An allocation failed (host or GPU); the message names the bytes asked for and what was free.
+// A std::bad_alloc, so that the CLI's "out of memory" path (exit code 3) catches it.
+struct OutOfMemory : std::bad_alloc {
+  explicit OutOfMemory(std::string msg) : msg_(std::move(msg)) {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
 };
 
 namespace detail {

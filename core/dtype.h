@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/bf16.h"
+
 namespace gptcu {
 
 enum class DType : uint8_t { f32, bf16, i32, u16, u32, f64 };
@@ -39,6 +41,7 @@ template <> constexpr DType dtype_of<double>() { return DType::f64; }
 template <> constexpr DType dtype_of<int32_t>() { return DType::i32; }
 template <> constexpr DType dtype_of<uint16_t>() { return DType::u16; }
 template <> constexpr DType dtype_of<uint32_t>() { return DType::u32; }
+template <> constexpr DType dtype_of<bf16>() { return DType::bf16; }
 
 struct Device {
   enum Kind : uint8_t { cpu, cuda } kind = cpu;

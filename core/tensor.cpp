@@ -5,6 +5,14 @@
 #include <sstream>
 
 #include "core/allocator.h"
+#include "core/cuda.h"
+
+#ifdef GPTCU_HAVE_CUDA
+#include <cuda_runtime.h>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace gptcu {
 
@@ -75,13 +83,14 @@ std::string Tensor::str() const {
 }
 
 float Tensor::item() const {
-  GPTCU_CHECK(numel() == 1 && device().is_cpu(), "item() of ", str());
-  return *data<float>();
+  GPTCU_CHECK(numel() == 1, "item() of ", str());
+  return to_vector()[0];
 }
 
 std::vector<float> Tensor::to_vector() const {
-  GPTCU_CHECK(device().is_cpu(), "to_vector() of ", str());
-  const float* p = data<float>();
+  GPTCU_CHECK(dtype() == DType::f32 || dtype() == DType::bf16, "to_vector() of ", str());
+  const Tensor host = to(Device{}).to(DType::f32);
+  const float* p = host.data<float>();
   return std::vector<float>(p, p + numel());
 }
 
@@ -93,19 +102,68 @@ Tensor Tensor::clone() const {
 
 void Tensor::copy_from(const Tensor& src) {
   GPTCU_CHECK(src.shape() == shape() && src.dtype() == dtype(), "copy ", src.str(), " into ", str());
-  GPTCU_CHECK(device().is_cpu() && src.device().is_cpu(), "CPU copy only: ", str());
-  std::memmove(raw(), src.raw(), nbytes());
+  copy_bytes(raw(), device(), src.raw(), src.device(), nbytes());
 }
 
 void Tensor::fill(float value) {
+  if (!device().is_cpu()) {
+#ifdef GPTCU_HAVE_CUDA
+    cudaStream_t s = cuda_stream(device());
+    if (dtype() == DType::f32) return cuda::fill(data<float>(), value, numel(), s);
+    if (dtype() == DType::bf16) return cuda::fill(data<bf16>(), value, numel(), s);
+#endif
+    GPTCU_CHECK(false, "fill on ", str());
+  }
+  if (dtype() == DType::bf16) {
+    bf16* p = data<bf16>();
+    for (int64_t i = 0, n = numel(); i < n; i++) p[i] = float_to_bf16(value);
+    return;
+  }
   float* p = data<float>();
-  GPTCU_CHECK(device().is_cpu(), "fill on ", str());
   for (int64_t i = 0, n = numel(); i < n; i++) p[i] = value;
 }
 
 void Tensor::zero() {
-  GPTCU_CHECK(device().is_cpu(), "zero on ", str());
+  if (!device().is_cpu()) {
+#ifdef GPTCU_HAVE_CUDA
+    GPTCU_CUDA_CHECK(cudaMemsetAsync(raw(), 0, nbytes(), cuda_stream(device())));
+    return;
+#endif
+  }
   std::memset(raw(), 0, nbytes());
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor t = empty(shape(), dtype(), device);
+  t.copy_from(*this);
+  return t;
+}
+
+Tensor Tensor::to(DType dt) const {
+  if (dt == dtype()) return *this;
+  const bool f32_bf16 = (dtype() == DType::f32 && dt == DType::bf16) || (dtype() == DType::bf16 && dt == DType::f32);
+  GPTCU_CHECK(f32_bf16, "conversion of ", str(), " to ", dtype_name(dt));
+  Tensor t = empty(shape(), dt, device());
+  const int64_t n = numel();
+  if (!device().is_cpu()) {
+#ifdef GPTCU_HAVE_CUDA
+    cudaStream_t s = cuda_stream(device());
+    if (dt == DType::bf16) cuda::float_to(t.data<bf16>(), data<float>(), n, s);
+    else cuda::to_float(t.data<float>(), data<bf16>(), n, s);
+    return t;
+#endif
+  }
+  if (dt == DType::bf16) {
+    const float* a = data<float>();
+    bf16* b = t.data<bf16>();
+    for (int64_t i = 0; i < n; i++) b[i] = float_to_bf16(a[i]);
+  } else {
+    const bf16* a = data<bf16>();
+    float* b = t.data<float>();
+    for (int64_t i = 0; i < n; i++) b[i] = bf16_to_float(a[i]);
+  }
+  return t;
 }
 
 Tensor Tensor::view(const Shape& shape) const {

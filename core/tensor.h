@@ -71,12 +71,17 @@ class Tensor {
     GPTCU_CHECK(dtype() == dtype_of<T>(), "tensor is ", str(), ", asked for ", dtype_name(dtype_of<T>()));
     return static_cast<T*>(raw());
   }
-  float item() const;                 // a one-element f32 tensor on the CPU
-  std::vector<float> to_vector() const;  // f32 on the CPU
-  Tensor clone() const;               // a deep copy, no autograd history
-  void copy_from(const Tensor& src);  // same shape/dtype; no autograd
-  void fill(float value);             // f32 only; no autograd
-  void zero();                        // any dtype
+  float item() const;                 // a one-element f32 or bf16 tensor, on any device (a GPU one is copied back)
+  std::vector<float> to_vector() const;  // f32 or bf16, any device: the values as floats on the host
+  Tensor clone() const;               // a deep copy on the same device, no autograd history
+  void copy_from(const Tensor& src);  // same shape/dtype, any devices; no autograd
+  void fill(float value);             // f32 or bf16, any device; no autograd
+  void zero();                        // any dtype, any device
+
+  // ---- devices and dtypes (copies, no autograd; the same tensor when nothing changes) ----
+  Tensor to(Device device) const;
+  Tensor to(DType dtype) const;  // between f32 and bf16 (round to nearest-even), on its device
+  Tensor to(Device device, DType dtype) const { return to(device).to(dtype); }
 
   // ---- views (autograd-aware: see core/ops.h for reshape with a gradient) ----
   Tensor view(const Shape& shape) const;  // same storage, no autograd record

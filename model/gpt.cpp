@@ -59,13 +59,18 @@ std::vector<ParamSpec> param_specs(const GPTConfig& c) {
 }  // namespace
 
 GPT::GPT(const GPTConfig& config) : config_(config) {
-  const auto specs = param_specs(config);
   int64_t total = 0;
-  for (const auto& s : specs) total += shape_numel(s.shape);
-  flat_params_ = Tensor::zeros({total});
-  flat_grads_ = Tensor::zeros({total});
+  for (const auto& s : param_specs(config)) total += shape_numel(s.shape);
+  bind(Tensor::zeros({total}), Tensor::zeros({total}));
+}
+
+void GPT::bind(Tensor flat_params, Tensor flat_grads) {
+  flat_params_ = std::move(flat_params);
+  flat_grads_ = std::move(flat_grads);
+  params_.clear();
+  layers_.clear();
   int64_t offset = 0;
-  for (const auto& s : specs) {
+  for (const auto& s : param_specs(config_)) {
     const int64_t n = shape_numel(s.shape);
     Tensor value = flat_params_.slice0(offset, offset + n).view(s.shape);
     value.set_requires_grad(true);
@@ -78,14 +83,35 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
   wpe_ = p("transformer.wpe.weight");
   ln_f_w_ = p("transformer.ln_f.weight");
   ln_f_b_ = p("transformer.ln_f.bias");
-  if (config.value_head) score_w_ = p("score.weight");
-  for (int l = 0; l < config.n_layer; l++) {
+  if (config_.value_head) score_w_ = p("score.weight");
+  for (int l = 0; l < config_.n_layer; l++) {
     const std::string h = "transformer.h." + std::to_string(l) + ".";
     layers_.push_back(Layer{p(h + "ln_1.weight"), p(h + "ln_1.bias"), p(h + "attn.c_attn.weight"),
                             p(h + "attn.c_attn.bias"), p(h + "attn.c_proj.weight"), p(h + "attn.c_proj.bias"),
                             p(h + "ln_2.weight"), p(h + "ln_2.bias"), p(h + "mlp.c_fc.weight"),
                             p(h + "mlp.c_fc.bias"), p(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias")});
   }
+}
+
+Tensor GPT::to(Device device, DType dtype) {
+  GPTCU_CHECK(dtype == DType::f32 || (dtype == DType::bf16 && !device.is_cpu()), "GPT::to(", device.str(), ", ",
+              dtype_name(dtype), "): the CPU computes in f32");
+  Tensor before = flat_params_;
+  if (device == this->device() && dtype == this->dtype()) return before;
+  Tensor params = flat_params_.to(device, dtype);
+  Tensor grads = Tensor::zeros(params.shape(), dtype, device);
+  bind(params, grads);
+  return before;
+}
+
+Tensor GPT::on_device(const Tensor& t, int upper_bound, const char* what) const {
+  if (!t.defined() || t.device() == device()) return t;
+  if (t.dtype() == DType::i32) {  // ids: a bad one would read out of bounds on the GPU, so check here
+    const int32_t* v = t.data<int32_t>();
+    for (int64_t i = 0, n = t.numel(); i < n; i++)
+      GPTCU_CHECK(v[i] < upper_bound, "GPT: ", what, " id ", v[i], " >= ", upper_bound);
+  }
+  return t.to(device());
 }
 
 Parameter& GPT::parameter(const std::string& name) {
@@ -126,7 +152,12 @@ Tensor GPT::hidden_states(const Tensor& tokens) {
   GPTCU_CHECK(tokens.dim() == 2, "GPT: tokens must be (B, T), got ", tokens.str());
   GPTCU_USER_CHECK(tokens.size(1) <= config_.block_size, "sequence of ", tokens.size(1),
                    " tokens is longer than the model's context (block_size ", config_.block_size, ")");
-  Tensor x = ops::embedding(tokens, wte_, wpe_);  // (B, T, C)
+  if (!device().is_cpu()) {
+    const int32_t* v = tokens.device().is_cpu() ? tokens.data<int32_t>() : nullptr;
+    for (int64_t i = 0, n = v ? tokens.numel() : 0; i < n; i++)
+      GPTCU_CHECK(v[i] >= 0, "GPT: token id ", v[i], " < 0");
+  }
+  Tensor x = ops::embedding(on_device(tokens, (int)wte_.size(0), "token"), wte_, wpe_);  // (B, T, C)
   for (const Layer& L : layers_)
     x = block(L, x, [&](const Tensor& qkv) { return ops::attention(qkv, config_.n_head); });
   return ops::layernorm(x, ln_f_w_, ln_f_b_);
@@ -156,7 +187,8 @@ Tensor GPT::values(const Tensor& hidden) {
 }
 
 Tensor GPT::loss(const Tensor& tokens, const Tensor& targets, const Tensor& mask) {
-  return ops::cross_entropy(forward(tokens), targets, config_.vocab_size, mask);
+  return ops::cross_entropy(forward(tokens), on_device(targets, config_.vocab_size, "target"), config_.vocab_size,
+                            on_device(mask, 0, "mask"));
 }
 
 }  // namespace gptcu

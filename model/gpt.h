@@ -62,6 +62,16 @@ class GPT {
   Tensor flat_parameters() const { return flat_params_; }
   Tensor flat_gradients() const { return flat_grads_; }
 
+  // Where the parameters live and their storage type: cpu/f32 after construction; a CUDA model is
+  // bf16 (mixed precision: the optimizer keeps fp32 master weights) or f32 (`precision: fp32`).
+  Device device() const { return flat_params_.device(); }
+  DType dtype() const { return flat_params_.dtype(); }
+  // Moves parameters and gradient buffers (zeroed) to `device` as `dtype`; Parameter::value and
+  // every handle follow. Returns the flat parameters as they were before the move (e.g. the fp32
+  // CPU values an optimizer keeps as master weights). Inputs given to forward()/loss() on the CPU
+  // are checked there, then copied to the model's device.
+  Tensor to(Device device, DType dtype);
+
   // Parameter count as Hugging Face counts it (real vocabulary rows only).
   int64_t num_parameters() const;
   // The same from the shapes alone, without building a model.
@@ -89,8 +99,11 @@ class GPT {
   void zero_grad() { flat_grads_.zero(); }
 
  private:
-  void add_param(const std::string& name, const Shape& shape, bool decay, float std, float value);
+  // (Re)builds every Parameter view and handle over flat parameter and gradient buffers.
+  void bind(Tensor flat_params, Tensor flat_grads);
   Tensor p(const std::string& name) const;
+  // tokens (B, T) i32 on the model's device (checked on the host, then copied)
+  Tensor on_device(const Tensor& t, int upper_bound, const char* what) const;
 
   GPTConfig config_;
   std::vector<Parameter> params_;

@@ -3,8 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
+#include "core/cuda.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cuda/cuda_kernels.h"
 
 namespace gptcu {
 
@@ -17,7 +21,63 @@ AdamW::AdamW(GPT& model, const AdamWConfig& config, int64_t begin, int64_t end)
   v_ = Tensor::zeros({end_ - begin_});
 }
 
+void AdamW::to_device(const Tensor& master) {
+  const Device dev = model_.device();
+  GPTCU_CHECK(!dev.is_cpu() && begin_ == 0 && end_ == model_.flat_parameters().numel(),
+              "AdamW::to_device: a GPU model, whole (no ZeRO shard)");
+  m_ = m_.to(dev);
+  v_ = v_.to(dev);
+  if (model_.dtype() == DType::bf16) master_ = master.to(dev, DType::f32);
+  // one chunk list for the fused kernel: pieces of at most adamw_chunk_elems inside one parameter
+  std::vector<cuda::AdamWChunk> chunks;
+  const Tensor flat = model_.flat_parameters();
+  const size_t esize = dtype_size(flat.dtype());
+  for (const Parameter& p : model_.parameters()) {
+    const int64_t p0 = ((const char*)p.value.raw() - (const char*)flat.raw()) / (int64_t)esize;
+    const float wd = p.weight_decay ? (float)config_.weight_decay : 0.0f;
+    for (int64_t b = p0; b < p0 + p.value.numel(); b += cuda::adamw_chunk_elems)
+      chunks.push_back({b, (int32_t)std::min<int64_t>(cuda::adamw_chunk_elems, p0 + p.value.numel() - b), wd});
+  }
+  n_chunks_ = (int)chunks.size();
+  const size_t bytes = chunks.size() * sizeof(cuda::AdamWChunk);
+  Tensor host = Tensor::empty({(int64_t)(bytes + 3) / 4}, DType::i32);
+  std::memcpy(host.raw(), chunks.data(), bytes);
+  chunks_ = host.to(dev);
+  norm_sq_ = Tensor::zeros({1}, DType::f32, dev);
+  norm_scratch_ = Tensor::empty({(int64_t)(cuda::grad_norm_scratch_bytes(flat.numel()) + 3) / 4}, DType::i32, dev);
+}
+
+Tensor AdamW::master_weights() const { return master_.defined() ? master_ : model_.flat_parameters(); }
+
+double AdamW::step_device(double lr) {
+#ifdef GPTCU_HAVE_CUDA
+  const Device dev = model_.device();
+  cudaStream_t s = cuda_stream(dev);
+  const int64_t n = model_.flat_parameters().numel();
+  t_++;
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* grads = model_.flat_gradients().data<T>();
+    cuda::sum_squares(norm_sq_.data<float>(), norm_scratch_.raw(), grads, n, s);
+    cuda::adamw_update(model_.flat_parameters().data<T>(), master_.defined() ? master_.data<float>() : nullptr, grads,
+                       m_.data<float>(), v_.data<float>(), static_cast<const cuda::AdamWChunk*>(chunks_.raw()),
+                       n_chunks_, (float)lr, (float)config_.beta1, (float)config_.beta2, (float)config_.eps, (int)t_,
+                       (float)config_.grad_clip, norm_sq_.data<float>(), s);
+  };
+  if (model_.dtype() == DType::bf16) run(bf16{});
+  else run(float{});
+  const double norm = std::sqrt((double)norm_sq_.item());  // read back after the update is queued
+  if (!std::isfinite(norm)) t_--;  // the kernel skipped the update
+  GPTCU_USER_CHECK(std::isfinite(norm), "gradient norm is ", norm, " (NaN or Inf): the update was not applied");
+  return norm;
+#else
+  (void)lr;
+  throw Error("AdamW on a GPU in a build without CUDA");
+#endif
+}
+
 double AdamW::step(double lr) {
+  if (!model_.device().is_cpu()) return step_device(lr);
   const float* grads = model_.flat_gradients().data<float>() + begin_;
   const double norm = std::sqrt(cpu::sum_squares(grads, end_ - begin_));
   update(lr, grads, norm);

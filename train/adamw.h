@@ -5,6 +5,11 @@
 // the flat parameters (its moments are that shard's, and it updates only those parameters; see
 // train/data_parallel.h). Weight decay applies to 2-D weights only (Parameter::weight_decay),
 // also where a shard boundary cuts a parameter in two.
+//
+// On a GPU (to_device()), the moments and fp32 master weights live on the device and one fused
+// kernel updates every parameter (kernels/cuda/adamw.cu): the gradient norm is computed and applied
+// on the GPU, and only read back afterwards, for the log. A bf16 model gets its parameters
+// rewritten from the master weights after each step; an f32 model's parameters are the master.
 #pragma once
 #include <cstdint>
 
@@ -31,6 +36,14 @@ class AdamW {
   // elsewhere (ZeRO-1: over every rank's shard). UserError when the norm is not finite.
   void update(double lr, const float* range_grads, double global_norm);
 
+  // Moves the optimizer next to a model already moved to a GPU (GPT::to): moments go to the
+  // device, and `master` (the fp32 flat parameters GPT::to returned) becomes the master weights
+  // when the model keeps bf16. The whole model only (no shard).
+  void to_device(const Tensor& master);
+  // The fp32 values of the flat parameters: the master weights on a bf16 GPU model, else the
+  // model's own parameters (what a checkpoint saves).
+  Tensor master_weights() const;
+
   int64_t begin() const { return begin_; }
   int64_t end() const { return end_; }
   int64_t steps_taken() const { return t_; }
@@ -44,6 +57,11 @@ class AdamW {
   int64_t begin_, end_;
   Tensor m_, v_;
   int64_t t_ = 0;
+  // GPU only: fp32 master weights (undefined for an f32 model), the chunk list of the fused
+  // kernel (AdamWChunk array as bytes), the squared gradient norm and its reduction scratch
+  Tensor master_, chunks_, norm_sq_, norm_scratch_;
+  int n_chunks_ = 0;
+  double step_device(double lr);
 };
 
 }  // namespace gptcu

@@ -40,7 +40,10 @@ struct OptimizerState {
   Tensor exp_avg, exp_avg_sq;  // f32 (P) each, P = GPT::flat_parameters().numel()
   int64_t steps = 0;
 };
-inline OptimizerState optimizer_state(const AdamW& opt) { return {opt.exp_avg(), opt.exp_avg_sq(), opt.steps_taken()}; }
+// (on the host: a GPU optimizer's moments are copied back)
+inline OptimizerState optimizer_state(const AdamW& opt) {
+  return {opt.exp_avg().to(Device{}), opt.exp_avg_sq().to(Device{}), opt.steps_taken()};
+}
 
 // Writes the checkpoint for state.step under run_dir and keeps only the newest `keep`
 // (>= 1). Returns the checkpoint's path.

@@ -36,6 +36,7 @@ struct Field {
 std::vector<Field> config_fields(Config& c) {
   return {
       {"device", &c.device, "cpu | cuda | cuda:N"},
+      {"precision", &c.precision, "bf16 | fp32: storage of parameters and activations on a GPU (the CPU is fp32)"},
       {"model.n_layer", &c.model.n_layer, ""},
       {"model.n_head", &c.model.n_head, ""},
       {"model.n_embd", &c.model.n_embd, ""},
@@ -488,6 +489,7 @@ std::string dump_config(const Config& config) {
 void validate_config(const Config& c) {
   const ModelConfig& m = c.model;
   require(is_device(c.device), "device", "expected cpu, cuda or cuda:N, got '" + c.device + "'");
+  require(c.precision == "bf16" || c.precision == "fp32", "precision", "expected bf16 or fp32, got '" + c.precision + "'");
   require(m.n_layer > 0, "model.n_layer", "must be > 0" + got(m.n_layer));
   require(m.n_head > 0, "model.n_head", "must be > 0" + got(m.n_head));
   require(m.n_embd > 0, "model.n_embd", "must be > 0" + got(m.n_embd));

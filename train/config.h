@@ -118,6 +118,7 @@ struct RunConfig {
 
 struct Config {
   std::string device = "cpu";
+  std::string precision = "bf16";  // on a GPU: bf16 parameters/activations + fp32 master weights, or fp32
   ModelConfig model;
   DataConfig data;
   TrainConfig train;

@@ -19,6 +19,7 @@ class PretrainObjective : public Objective {
   // Where global micro-batch `index` (world x B windows) starts.
   std::string data_position(uint64_t index) const override { return data_.position(index, B_ * dp_world_); }
   double loss_terms() const override { return loss_terms_; }
+  bool runs_on_gpu() const override { return true; }  // (SFT inherits it: the same ops, with a mask)
 
  protected:
   GPT& model() { return model_; }

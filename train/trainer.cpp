@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/allocator.h"
 #include "core/autograd.h"
+#include "core/cuda.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
@@ -158,6 +160,15 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     log << "data parallel: " << comm.world() << " ranks (" << comm.name() << "), global batch " << comm.world()
         << " x " << tc.batch_size << " x " << tc.grad_accum_steps << ", zero " << tc.zero << "\n";
 
+  const Device device = Device::parse(config.device);
+  if (!device.is_cpu()) {
+    require_cuda(device);  // one line when there is no GPU (or no CUDA in this build)
+    GPTCU_USER_CHECK(objective.runs_on_gpu(), "device: ", config.device,
+                     " runs pretrain and sft so far; this objective's ops have no CUDA kernels yet: use device: cpu");
+    GPTCU_USER_CHECK(comm.world() == 1, "device: ", config.device, " with ", comm.world(),
+                     " ranks: data parallelism on GPUs (NCCL) is not wired into the trainer yet; run one rank per "
+                     "GPU job, or device: cpu with MPI");
+  }
   AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip}, dp.shard_begin(),
             dp.shard_end());
   LrSchedule schedule{tc.lr_schedule, tc.lr, tc.min_lr, tc.warmup_steps,
@@ -200,6 +211,13 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
                      mine[0], "): run.dir '", config.run.dir, "' must be one directory that every rank sees");
     dp.broadcast_parameters();
   }
+  if (!device.is_cpu()) {  // the run happens on the GPU; checkpoints come back through master_weights()
+    const DType dtype = config.precision == "fp32" ? DType::f32 : DType::bf16;
+    const Tensor master = model.to(device, dtype);
+    opt.to_device(master);
+    log << "device: " << device.str() << " (" << cuda_device_description(device) << "), precision "
+        << config.precision << (dtype == DType::bf16 ? " (fp32 master weights and moments)" : "") << "\n";
+  }
   const fs::path metrics_path = run_dir / "metrics.jsonl";
   std::ofstream metrics;
   if (rank0) {
@@ -221,7 +239,12 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     state.world_size = comm.world();
     const OptimizerState full = dp.gather_optimizer_state(opt);  // collective (ZeRO-1)
     if (rank0) {
-      last_checkpoint = save_checkpoint(run_dir.string(), model, full, state, config, tc.keep_checkpoints);
+      std::unique_ptr<GPT> host;  // a GPU model is saved from the fp32 master weights, via the host
+      if (!model.device().is_cpu()) {
+        host = std::make_unique<GPT>(model.config());
+        host->flat_parameters().copy_from(opt.master_weights());
+      }
+      last_checkpoint = save_checkpoint(run_dir.string(), host ? *host : model, full, state, config, tc.keep_checkpoints);
       log << "checkpoint: " << last_checkpoint << "\n";
     }
     comm.barrier();  // no rank runs ahead of (or exits before) a checkpoint being written
@@ -331,6 +354,13 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     if ((tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping) checkpoint();
   }
 
+  if (!model.device().is_cpu()) {  // hand the model back on the CPU, with the fp32 master values
+    const Tensor master = opt.master_weights().to(Device{});
+    model.to(Device{}, DType::f32);
+    model.flat_parameters().copy_from(master);
+    log << "memory: peak " << format_bytes((double)memory_stats(device).peak_bytes) << " on " << device.str()
+        << " (" << memory_stats(device).driver_allocs << " cudaMalloc calls)\n";
+  }
   result.final_step = state.step;
   result.final_train_loss = last_loss;
   result.final_val_loss = state.last_val_loss;

@@ -65,6 +65,9 @@ class Objective {
   // (ranks whose slices hold different numbers of loss tokens would otherwise count unequally).
   // 1 (the default): every rank's mean counts the same (objectives with a fixed number of terms).
   virtual double loss_terms() const { return 1.0; }
+  // Whether every op of this objective has a CUDA kernel (device: cuda). Pretraining and SFT so
+  // far; the post-training objectives run on the CPU until their ops get GPU kernels.
+  virtual bool runs_on_gpu() const { return false; }
 
  protected:
   int dp_rank_ = 0, dp_world_ = 1;

@@ -5,7 +5,7 @@
 namespace gptcu::ops {
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, WeightLayout layout) {
-  detail::op_device("linear", {&x, &w, &bias});
+  const Device dev = detail::op_device("linear", {&x, &w, &bias}, true);
   GPTCU_CHECK(w.dim() == 2, "linear: weight must be 2-D, got ", w.str());
   const int C = (int)x.size(-1);
   const int OC = (int)(layout == WeightLayout::in_out ? w.size(1) : w.size(0));
@@ -15,6 +15,25 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, WeightLayout
   const int N = (int)(x.numel() / C);
   Shape out_shape = x.shape();
   out_shape.back() = OC;
+#ifdef GPTCU_HAVE_CUDA
+  if (detail::on_cuda(dev)) {
+    return detail::with_storage_type(x, [&](auto t) {
+      using T = decltype(t);
+      Tensor out = Tensor::empty(out_shape, x.dtype(), dev);
+      cuda::linear_forward(out.data<T>(), x.data<T>(), w.data<T>(), detail::opt_ptr<T>(bias), N, C, OC, layout,
+                           static_cast<T*>(nullptr), cuda_stream(dev));
+      if (autograd::needs_grad({&x, &w, &bias})) {
+        autograd::record(out, [=]() {
+          Tensor scratch = detail::scratch(dev, cuda::linear_backward_scratch_bytes(N, OC));
+          cuda::linear_backward(detail::grad_ptr<T>(x), detail::grad_ptr<T>(w), detail::grad_ptr<T>(bias),
+                                scratch.raw(), out.grad().data<T>(), x.data<T>(), w.data<T>(), N, C, OC, layout,
+                                cuda_stream(dev));
+        });
+      }
+      return out;
+    });
+  }
+#endif
   Tensor out = Tensor::empty(out_shape);
   cpu::linear_forward(out.data<float>(), x.data<float>(), w.data<float>(),
                       bias.defined() ? bias.data<float>() : nullptr, N, C, OC, layout);

@@ -37,6 +37,17 @@ mkdir a_directory
 sed "s#path: .*#path: $WORK/a_directory#" good.yaml >dir_data.yaml
 expect_error "data path is a directory" "a_directory" -- "$GPTCU" pretrain --config dir_data.yaml
 
+note "GPU errors (this test runs where no GPU is visible: CI, and the CPU machine)"
+if [ "${GPTCU_TEST_HAS_GPU:-0}" = 1 ]; then
+  echo "  (skipped: GPTCU_TEST_HAS_GPU=1, a GPU is visible)"
+else
+  expect_error "device: cuda without a GPU" "device cuda:0 was asked for" "device: cpu" -- \
+    "$GPTCU" pretrain --config good.yaml --set device=cuda --set run.dir="$WORK/run_cuda"
+  expect_error "device: cuda:3 without a GPU" "cuda:3" -- \
+    "$GPTCU" pretrain --config good.yaml --set device=cuda:3 --set run.dir="$WORK/run_cuda3"
+fi
+expect_error "bad precision" "precision" "bf16 or fp32" -- "$GPTCU" pretrain --config good.yaml --set precision=fp8
+
 note "config errors"
 # line 3 of the file is the key (line 1 is `device:`, line 2 `model:`)
 sed 's/^  n_layer: 1$/  n_layers: 1/' good.yaml >unknown_key.yaml

@@ -26,6 +26,7 @@ std::string error_of(const std::string& text, const std::vector<std::string>& ov
 
 const char* kFull = R"(# a full config
 device: cuda:1
+precision: fp32
 model:
   n_layer: 4
   n_head: 4
@@ -142,6 +143,14 @@ TEST_CASE("config: defaults are nanoGPT's GPT-2 124M") {
 TEST_CASE("config: a full file sets every key") {
   Config c = parse_config(kFull, "full.yaml");
   CHECK(c.device == "cuda:1");
+  CHECK(c.precision == "fp32");
+  CHECK(Config{}.precision == "bf16");
+  CHECK_THROWS_WITH(validate_config([] {
+                      Config bad;
+                      bad.precision = "fp16";
+                      return bad;
+                    }()),
+                    Catch::Contains("precision") && Catch::Contains("bf16 or fp32"));
   CHECK(c.model.n_layer == 4);
   CHECK(c.model.n_head == 4);
   CHECK(c.model.n_embd == 128);
