@@ -5,12 +5,16 @@
 //   dev(p)          the same pointer, cast to Dev<T>*
 //   load_f / store_f  one element as fp32 (bf16 widened on load, rounded to nearest-even on store)
 //   Vec<T>          16 bytes of T (8 bf16 or 4 floats), loaded and stored in one instruction
+//   load_fw<W> / store_fw<W>   W consecutive elements as fp32: 16-byte vectors when W is a multiple
+//                   of Vec<D>::size, else W scalar accesses (W = 1: a kernel's scalar path)
 //   warp_sum, warp_max, block_sum, block_max   fp32 reductions (block_* need blockDim.x % 32 == 0)
 //   grid_for(n, threads)   a 1-D grid for a grid-stride loop over n items
+//   row_chunks(N)   the fixed row ranges of the deterministic two-stage column sums
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <type_traits>
@@ -86,6 +90,39 @@ __host__ __device__ inline bool vec_ok(int64_t n, std::initializer_list<const vo
   return true;
 }
 
+// W consecutive elements from p as fp32 (and back, rounded to D): W / Vec<D>::size 16-byte
+// accesses when W is a multiple of the vector width (p must then be 16-byte aligned), else W
+// scalar ones. A kernel templated on W takes W = Vec<D>::size when vec_ok() allows it, else 1.
+template <int W, typename D>
+__device__ __forceinline__ void load_fw(float (&f)[W], const D* p) {
+  if constexpr (W % Vec<D>::size == 0) {
+#pragma unroll
+    for (int k = 0; k < W; k += Vec<D>::size) {
+      const auto v = Vec<D>::load(p + k);
+#pragma unroll
+      for (int j = 0; j < Vec<D>::size; j++) f[k + j] = v[j];
+    }
+  } else {
+#pragma unroll
+    for (int k = 0; k < W; k++) f[k] = load_f(p[k]);
+  }
+}
+template <int W, typename D>
+__device__ __forceinline__ void store_fw(D* p, const float (&f)[W]) {
+  if constexpr (W % Vec<D>::size == 0) {
+#pragma unroll
+    for (int k = 0; k < W; k += Vec<D>::size) {
+      Vec<D> v;
+#pragma unroll
+      for (int j = 0; j < Vec<D>::size; j++) v.set(j, f[k + j]);
+      v.store(p + k);
+    }
+  } else {
+#pragma unroll
+    for (int k = 0; k < W; k++) p[k] = store_f<D>(f[k]);
+  }
+}
+
 __device__ __forceinline__ float warp_sum(float x) {
   for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
   return x;
@@ -132,6 +169,19 @@ __device__ __forceinline__ float gelu_grad_f(float x) {
 inline int grid_for(int64_t n, int threads) {
   const int64_t blocks = (n + threads - 1) / threads;
   return (int)(blocks < 1 ? 1 : blocks > 65535 * 16 ? 65535 * 16 : blocks);
+}
+
+// The row ranges of a deterministic two-stage column sum over N rows (LayerNorm dw/db, bias
+// gradient): `count` chunks of `rows` consecutive rows (the last one shorter), at least 32 rows
+// each and at most 256 chunks. A function of N only, so the scratch size (count partial sums per
+// column) and the order of every addition are too.
+struct RowChunks {
+  int rows, count;
+};
+inline RowChunks row_chunks(int N) {
+  if (N <= 0) return {1, 0};
+  const int64_t rows = std::max<int64_t>(32, ((int64_t)N + 255) / 256);
+  return {(int)rows, (int)(((int64_t)N + rows - 1) / rows)};
 }
 
 }  // namespace gptcu::cuda
