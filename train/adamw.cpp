@@ -22,6 +22,10 @@ AdamW::AdamW(GPT& model, const AdamWConfig& config, int64_t begin, int64_t end)
 }
 
 void AdamW::to_device(const Tensor& master) {
+#ifndef GPTCU_HAVE_CUDA
+  (void)master;
+  throw Error("AdamW::to_device in a build without CUDA");
+#else
   const Device dev = model_.device();
   GPTCU_CHECK(!dev.is_cpu() && begin_ == 0 && end_ == model_.flat_parameters().numel(),
               "AdamW::to_device: a GPU model, whole (no ZeRO shard)");
@@ -45,6 +49,7 @@ void AdamW::to_device(const Tensor& master) {
   chunks_ = host.to(dev);
   norm_sq_ = Tensor::zeros({1}, DType::f32, dev);
   norm_scratch_ = Tensor::empty({(int64_t)(cuda::grad_norm_scratch_bytes(flat.numel()) + 3) / 4}, DType::i32, dev);
+#endif
 }
 
 Tensor AdamW::master_weights() const { return master_.defined() ? master_ : model_.flat_parameters(); }
