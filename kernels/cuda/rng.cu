@@ -11,7 +11,7 @@
 // --use_fast_math); CUDA's logf/sinf/cosf are not glibc's, so a result can differ from the CPU's
 // in the last bits (a few ulps at most). Consecutive threads write consecutive 16-byte (float)
 // or 8-byte (bf16) groups: coalesced without explicit vectors.
-#include "core/rng.h"
+#include "kernels/philox.h"
 #include "kernels/cuda/cuda_common.cuh"
 
 namespace gptcu::cuda {
