@@ -202,4 +202,21 @@ void fill(T* out, float value, int64_t n, cudaStream_t stream);
 template <typename T>
 void fill_normal(T* out, int64_t n, uint64_t key, uint64_t base, float mean, float std, cudaStream_t stream);
 
+// ---- flash_attention.cu (flash_attention_fwd.cu, flash_attention_bwd.cu): causal attention on
+// tensor cores, never materialising T x T. bf16 only, head dims 64 and 128, any T >= 1.
+// qkv (B, T, 3C) packed as for attention_forward; 16-byte-aligned bf16 pointers. Not yet wired into
+// the model (docs/attention.md).
+// True for the head dims (C / NH) the kernels are compiled for: 64 and 128.
+bool flash_attention_supported(int head_dim);
+// out (B, T, C); lse (B, NH, T) fp32 = ln sum_{j<=t} exp(q_t . k_j / sqrt(hs)), saved for the backward.
+void flash_attention_forward(bf16* out, float* lse, const bf16* qkv, int B, int T_, int C, int NH,
+                             cudaStream_t stream);
+// Scratch of flash_attention_backward: D = rowsum(dout * out) (B, NH, T) fp32.
+size_t flash_attention_backward_scratch_bytes(int B, int T_, int C, int NH);
+// dqkv (B, T, 3C) += the gradient, from dout (B, T, C) and the forward's qkv, out and lse (P is
+// recomputed). Deterministic: no atomics (one pass over key tiles for dK, dV, one over query
+// tiles for dQ).
+void flash_attention_backward(bf16* dqkv, void* scratch, const bf16* dout, const bf16* qkv, const bf16* out,
+                              const float* lse, int B, int T_, int C, int NH, cudaStream_t stream);
+
 }  // namespace gptcu::cuda
