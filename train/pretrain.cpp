@@ -8,6 +8,7 @@
 
 #include "core/autograd.h"
 #include "core/comm.h"
+#include "core/cuda.h"
 #include <filesystem>
 
 #include "data/chat_template.h"
@@ -79,8 +80,7 @@ TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   std::ostream& log = options.log ? *options.log : std::cout;
   log << "# resolved config\n" << dump_config(config) << "\n";
   const Device device = Device::parse(config.device);
-  GPTCU_USER_CHECK(device.is_cpu(), "device '", config.device,
-                   "': this build trains on the CPU only for now (set device: cpu)");
+  if (!device.is_cpu()) require_cuda(device);  // before reading any data: one line when there is no GPU
   const BpeTokenizer tokenizer = run_tokenizer(config);
   const std::unique_ptr<TokenBatches> data = open_pretrain_data(config, tokenizer);
   GPTConfig gc = gpt_config(config.model, tokenizer.vocab_size());
