@@ -45,7 +45,6 @@ while a compiler ran), so benchmark on an otherwise idle machine.
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -53,8 +52,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gptcu_torch import GPT, lr_at  # noqa: E402  (the model and schedule twins of gptcu)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.normpath(
@@ -65,96 +65,7 @@ PADDED_VOCAB = 384        # rounded up to a multiple of 128
 
 
 # --------------------------------------------------------------------------
-# Model: nanoGPT's GPT-2 (bias=True, dropout=0)
-# --------------------------------------------------------------------------
-
-class CausalSelfAttention(nn.Module):
-    def __init__(self, n_embd, n_head):
-        super().__init__()
-        assert n_embd % n_head == 0
-        self.n_head = n_head
-        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=True)
-        self.c_proj = nn.Linear(n_embd, n_embd, bias=True)
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        hs = C // self.n_head
-        q = q.view(B, T, self.n_head, hs).transpose(1, 2)
-        k = k.view(B, T, self.n_head, hs).transpose(1, 2)
-        v = v.view(B, T, self.n_head, hs).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.c_proj(y)
-
-
-class MLP(nn.Module):
-    def __init__(self, n_embd):
-        super().__init__()
-        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=True)
-        self.gelu = nn.GELU(approximate="tanh")
-        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=True)
-
-    def forward(self, x):
-        return self.c_proj(self.gelu(self.c_fc(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, n_embd, n_head):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
-        self.attn = CausalSelfAttention(n_embd, n_head)
-        self.ln_2 = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
-        self.mlp = MLP(n_embd)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        x = x + self.mlp(self.ln_2(x))
-        return x
-
-
-class GPT(nn.Module):
-    def __init__(self, n_layer, n_head, n_embd, block_size, vocab_size, padded_vocab):
-        super().__init__()
-        self.block_size = block_size
-        self.vocab_size = vocab_size
-        self.wte = nn.Embedding(padded_vocab, n_embd)
-        self.wpe = nn.Embedding(block_size, n_embd)
-        self.h = nn.ModuleList([Block(n_embd, n_head) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(n_embd, eps=1e-5, bias=True)
-        self.lm_head = nn.Linear(n_embd, padded_vocab, bias=False)
-        self.lm_head.weight = self.wte.weight  # weight tying
-
-        # GPT-2 init: N(0, 0.02) for Linear/Embedding weights, zero biases,
-        # residual projections scaled by 1/sqrt(2*n_layer).
-        self.apply(self._init_weights)
-        for name, p in self.named_parameters():
-            if name.endswith("c_proj.weight"):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
-
-    @staticmethod
-    def _init_weights(module):
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-
-    def forward(self, idx, targets):
-        B, T = idx.shape
-        assert T <= self.block_size
-        pos = torch.arange(T, dtype=torch.long, device=idx.device)
-        x = self.wte(idx) + self.wpe(pos)
-        for block in self.h:
-            x = block(x)
-        x = self.ln_f(x)
-        logits = self.lm_head(x)[..., :self.vocab_size]   # drop padded vocab rows
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1))
-
-
-# --------------------------------------------------------------------------
-# Data, schedule, eval
+# Data, eval (the model and schedule: bench/gptcu_torch.py)
 # --------------------------------------------------------------------------
 
 def load_bytes(path):
@@ -169,15 +80,6 @@ def get_batch(data, batch_size, block_size, gen):
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=gen)
     offs = ix[:, None] + torch.arange(block_size)[None, :]
     return data[offs], data[offs + 1]
-
-
-def get_lr(step, lr, min_lr, warmup, decay_iters):
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    if step > decay_iters:
-        return min_lr
-    ratio = (step - warmup) / max(1, decay_iters - warmup)
-    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
 
 
 @torch.no_grad()
@@ -253,7 +155,7 @@ def main():
     model.train()
     for step in range(args.max_steps):
         t0 = time.perf_counter()
-        lr = get_lr(step, args.lr, args.min_lr, args.warmup_steps, args.max_steps)
+        lr = lr_at(step, args.lr, args.min_lr, args.warmup_steps, args.max_steps)
         for g in optimizer.param_groups:
             g["lr"] = lr
         x, y = get_batch(train_data, args.batch_size, args.block_size, gen)

@@ -28,7 +28,8 @@ note "each config validates"
 n=0
 for cfg in "$CONFIGS"/*.yaml; do
   cmd=$(command_of "$cfg")
-  common=(--config "$cfg" --set train.max_steps=1 --set run.dir="$WORK/run")
+  # device=cpu: the GPU configs (gpt2_*: device cuda) validate on a machine without one too
+  common=(--config "$cfg" --set train.max_steps=1 --set device=cpu --set run.dir="$WORK/run")
   if [[ $cmd == pretrain ]]; then
     expect_error "$(basename "$cfg") ($cmd)" "$WORK/missing" -- \
       "$GPTCU" pretrain "${common[@]}" --set data.path="$WORK/missing" --set data.tokenizer=byte
