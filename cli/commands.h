@@ -11,4 +11,5 @@ void register_chat(CLI::App& app);   // terminal chat (cli/chat_cmd.cpp)
 void register_serve(CLI::App& app);  // OpenAI-compatible HTTP server (cli/serve_cmd.cpp)
 void register_data(CLI::App& app);
 void register_tokenizer(CLI::App& app);  // tokenizer train|encode|decode|bench (cli/tokenizer_cmd.cpp)
+void register_bench(CLI::App& app);      // bench kernels: the CUDA kernel benchmark (cli/bench_cmd.cpp)
 }  // namespace gptcu::cli

@@ -10,6 +10,7 @@
 //   gptcu serve --checkpoint RUN --port N [--host H] [--max-batch N] ...  (cli/serve_cmd.cpp)
 //   gptcu tokenizer train --input FILE... --vocab-size N --out PREFIX   (cli/tokenizer_cmd.cpp)
 //   gptcu tokenizer encode|decode|bench --tokenizer PATH ...
+//   gptcu bench kernels [--op NAME] [--csv FILE] [--tokens N ...]    (cli/bench_cmd.cpp; needs a CUDA GPU)
 //   gptcu version
 //
 // Every user mistake (bad config, missing file, bad data) ends as one line "error: ..." on
@@ -33,11 +34,12 @@ int main(int argc, char** argv) {
   gptcu::cli::register_serve(app);
   gptcu::cli::register_data(app);
   gptcu::cli::register_tokenizer(app);
+  gptcu::cli::register_bench(app);
   app.add_subcommand("version", "print the version")->callback([]() { std::cout << "gptcu " << GPTCU_VERSION << "\n"; });
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
-      std::cerr << "error: no command given (pretrain, sft, reward, dpo, ppo, grpo, eval, sample, generate, chat, serve, data, tokenizer, version; see gptcu --help)\n";
+      std::cerr << "error: no command given (pretrain, sft, reward, dpo, ppo, grpo, eval, sample, generate, chat, serve, data, tokenizer, bench, version; see gptcu --help)\n";
       return 1;
     }
   } catch (const CLI::ParseError& e) {
