@@ -53,26 +53,36 @@ struct ScratchLayout {
   }
 };
 
+// Work item idx of a packed <-> heads copy (index order of the packed tensor): the element offset of
+// its G values in the packed (B, T, P*C) tensor and in the heads (P, B, NH, T, hs) layout.
+struct HeadOffsets {
+  int64_t packed, heads;
+};
+__device__ __forceinline__ HeadOffsets head_offsets(int64_t idx, int B, int T_, int C, int NH, int P, int G) {
+  const int hs = C / NH, gpr = hs / G;
+  int64_t r = idx;
+  const int g = (int)(r % gpr);
+  r /= gpr;
+  const int h = (int)(r % NH);
+  r /= NH;
+  const int p = (int)(r % P);
+  r /= P;
+  const int t = (int)(r % T_);
+  const int64_t b = r / T_;
+  const int64_t btc = (int64_t)B * T_ * C;
+  return {(b * T_ + t) * P * C + (int64_t)p * C + h * hs + g * G, p * btc + ((b * NH + h) * T_ + t) * hs + g * G};
+}
+
 // packed (B, T, P*C) row-major  <->  heads: P blocks of (B, NH, T, hs); G consecutive elements of one
 // head row per thread (G = a 16-byte vector when VEC). Index order follows the packed tensor.
 template <typename D, bool VEC>
 __global__ void to_heads_kernel(D* heads, const D* packed, int B, int T_, int C, int NH, int P) {
   constexpr int G = VEC ? Vec<D>::size : 1;
-  const int hs = C / NH, gpr = hs / G;
-  const int64_t btc = (int64_t)B * T_ * C, total = (int64_t)B * T_ * P * C / G;
+  const int64_t total = (int64_t)B * T_ * P * C / G;
   for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < total;
        idx += (int64_t)gridDim.x * blockDim.x) {
-    int64_t r = idx;
-    const int g = (int)(r % gpr);
-    r /= gpr;
-    const int h = (int)(r % NH);
-    r /= NH;
-    const int p = (int)(r % P);
-    r /= P;
-    const int t = (int)(r % T_);
-    const int64_t b = r / T_;
-    const int64_t src = (b * T_ + t) * P * C + (int64_t)p * C + h * hs + g * G;
-    const int64_t dst = p * btc + ((b * NH + h) * T_ + t) * hs + g * G;
+    const HeadOffsets o = head_offsets(idx, B, T_, C, NH, P, G);
+    const int64_t src = o.packed, dst = o.heads;
     if constexpr (VEC)
       Vec<D>::load(packed + src).store(heads + dst);
     else
@@ -84,21 +94,11 @@ __global__ void to_heads_kernel(D* heads, const D* packed, int B, int T_, int C,
 template <typename D, bool VEC, bool ACCUMULATE>
 __global__ void from_heads_kernel(D* packed, const D* heads, int B, int T_, int C, int NH, int P) {
   constexpr int G = VEC ? Vec<D>::size : 1;
-  const int hs = C / NH, gpr = hs / G;
-  const int64_t btc = (int64_t)B * T_ * C, total = (int64_t)B * T_ * P * C / G;
+  const int64_t total = (int64_t)B * T_ * P * C / G;
   for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < total;
        idx += (int64_t)gridDim.x * blockDim.x) {
-    int64_t r = idx;
-    const int g = (int)(r % gpr);
-    r /= gpr;
-    const int h = (int)(r % NH);
-    r /= NH;
-    const int p = (int)(r % P);
-    r /= P;
-    const int t = (int)(r % T_);
-    const int64_t b = r / T_;
-    const int64_t dst = (b * T_ + t) * P * C + (int64_t)p * C + h * hs + g * G;
-    const int64_t src = p * btc + ((b * NH + h) * T_ + t) * hs + g * G;
+    const HeadOffsets o = head_offsets(idx, B, T_, C, NH, P, G);
+    const int64_t dst = o.packed, src = o.heads;
     if constexpr (VEC) {
       const auto hv = Vec<D>::load(heads + src);
       if constexpr (ACCUMULATE) {
