@@ -37,6 +37,7 @@ std::vector<Field> config_fields(Config& c) {
   return {
       {"device", &c.device, "cpu | cuda | cuda:N"},
       {"precision", &c.precision, "bf16 | fp32: storage of parameters and activations on a GPU (the CPU is fp32)"},
+      {"attention", &c.attention, "auto | flash | interim: the GPU attention kernel (auto: flash for bf16, head dim 64/128)"},
       {"model.n_layer", &c.model.n_layer, ""},
       {"model.n_head", &c.model.n_head, ""},
       {"model.n_embd", &c.model.n_embd, ""},
@@ -69,6 +70,9 @@ std::vector<Field> config_fields(Config& c) {
       {"train.zero", &c.train.zero, "0 | 1: ZeRO-1 shards the optimizer state across ranks"},
       {"train.bucket_mb", &c.train.bucket_mb, "gradient all-reduce bucket (several ranks, zero 0)"},
       {"train.comm_timeout_s", &c.train.comm_timeout_s, "several ranks: a stuck collective ends the run (0: never)"},
+      {"train.recompute", &c.train.recompute, "none | gelu | layernorm | all: recompute these activations in backward"},
+      {"train.cuda_graph", &c.train.cuda_graph, "device cuda: replay each micro-batch as one CUDA graph"},
+      {"train.deterministic", &c.train.deterministic, "device cuda: bitwise-reproducible runs (no split-K GEMMs)"},
       {"run.dir", &c.run.dir, ""},
       {"sft.sample_prompts", &c.sft.sample_prompts, "replies logged at each evaluation"},
       {"sft.sample_max_new_tokens", &c.sft.sample_max_new_tokens, ""},
@@ -490,6 +494,8 @@ void validate_config(const Config& c) {
   const ModelConfig& m = c.model;
   require(is_device(c.device), "device", "expected cpu, cuda or cuda:N, got '" + c.device + "'");
   require(c.precision == "bf16" || c.precision == "fp32", "precision", "expected bf16 or fp32, got '" + c.precision + "'");
+  require(c.attention == "auto" || c.attention == "flash" || c.attention == "interim", "attention",
+          "expected auto, flash or interim, got '" + c.attention + "'");
   require(m.n_layer > 0, "model.n_layer", "must be > 0" + got(m.n_layer));
   require(m.n_head > 0, "model.n_head", "must be > 0" + got(m.n_head));
   require(m.n_embd > 0, "model.n_embd", "must be > 0" + got(m.n_embd));
@@ -535,6 +541,8 @@ void validate_config(const Config& c) {
   require(t.log_every > 0, "train.log_every", "must be > 0" + got(t.log_every));
   require(t.zero == 0 || t.zero == 1, "train.zero", "must be 0 or 1 (ZeRO-1 shards the optimizer state)" + got(t.zero));
   require(t.bucket_mb > 0, "train.bucket_mb", "must be > 0" + got(t.bucket_mb));
+  require(t.recompute == "none" || t.recompute == "gelu" || t.recompute == "layernorm" || t.recompute == "all",
+          "train.recompute", "expected none, gelu, layernorm or all, got '" + t.recompute + "'");
   require(t.comm_timeout_s >= 0, "train.comm_timeout_s", "must be >= 0 (0: never)" + got(t.comm_timeout_s));
 
   require(!c.run.dir.empty(), "run.dir", "must not be empty");

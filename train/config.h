@@ -65,6 +65,10 @@ struct TrainConfig {
   int zero = 0;                  // 0: every rank holds the optimizer state; 1: sharded (ZeRO-1)
   double bucket_mb = 25;         // gradient all-reduce bucket size (zero: 0)
   double comm_timeout_s = 600;   // a collective waiting longer ends the rank with a message (0: never)
+  // Speed and memory (device: cuda; see docs/design-notes.md note 20).
+  std::string recompute = "none";  // none | gelu | layernorm | all: activations recomputed in backward
+  bool cuda_graph = false;         // capture a micro-batch's forward + backward once, replay it after
+  bool deterministic = false;      // bitwise-reproducible GPU runs (same seed, same GPU -> same losses)
 };
 
 // `gptcu sft`: cross-entropy on assistant tokens (the mask of dialogue shards), packed windows.
@@ -119,6 +123,7 @@ struct RunConfig {
 struct Config {
   std::string device = "cpu";
   std::string precision = "bf16";  // on a GPU: bf16 parameters/activations + fp32 master weights, or fp32
+  std::string attention = "auto";  // on a GPU: auto (flash where it applies) | flash | interim
   ModelConfig model;
   DataConfig data;
   TrainConfig train;

@@ -27,6 +27,7 @@ std::string error_of(const std::string& text, const std::vector<std::string>& ov
 const char* kFull = R"(# a full config
 device: cuda:1
 precision: fp32
+attention: interim
 model:
   n_layer: 4
   n_head: 4
@@ -62,6 +63,9 @@ train:
   zero: 1
   bucket_mb: 4.5
   comm_timeout_s: 30
+  recompute: gelu
+  cuda_graph: true
+  deterministic: true
 run:
   dir: runs/full
 sft:
@@ -181,6 +185,18 @@ TEST_CASE("config: a full file sets every key") {
   CHECK(c.train.zero == 1);
   CHECK(c.train.bucket_mb == 4.5);
   CHECK(c.train.comm_timeout_s == 30);
+  CHECK(c.attention == "interim");
+  CHECK(c.train.recompute == "gelu");
+  CHECK(c.train.cuda_graph);
+  CHECK(c.train.deterministic);
+  CHECK(Config{}.attention == "auto");
+  CHECK(Config{}.train.recompute == "none");
+  CHECK_FALSE(Config{}.train.cuda_graph);
+  CHECK_FALSE(Config{}.train.deterministic);
+  CHECK_THROWS_WITH(parse_config("train:\n  recompute: mlp\n", "x.yaml"),
+                    Catch::Contains("train.recompute") && Catch::Contains("none, gelu, layernorm or all"));
+  CHECK_THROWS_WITH(parse_config("attention: fast\n", "x.yaml"),
+                    Catch::Contains("attention") && Catch::Contains("auto, flash or interim"));
   CHECK(c.run.dir == "runs/full");
   CHECK(c.model.init_from == "runs/sft");
   CHECK(c.model.value_head);
