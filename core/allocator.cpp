@@ -62,6 +62,11 @@ struct CudaPool {
   std::mutex mutex;
   std::map<size_t, std::vector<void*>> free_blocks;  // rounded size -> cached blocks
   Counters counters;
+  // Private pools (CUDA graphs): the open one (0: none), each pool's free blocks, and the owner
+  // of every block a pool has taken (a block of a released pool is erased when freed).
+  int open_pool = 0, next_pool = 1;
+  std::map<int, std::map<size_t, std::vector<void*>>> private_free;
+  std::map<void*, int> owner;
 
   // Returns cached blocks to the driver (caller holds the lock).
   void release_locked() {
@@ -87,10 +92,20 @@ void* cuda_alloc(Device device, size_t bytes) {
   CudaPool& pool = cuda_pool(device.index);
   const size_t size = cuda_block_size(bytes);
   std::lock_guard<std::mutex> lock(pool.mutex);
+  if (pool.open_pool) {  // a private pool first reuses its own free blocks
+    auto& own = pool.private_free[pool.open_pool][size];
+    if (!own.empty()) {
+      void* p = own.back();
+      own.pop_back();
+      pool.counters.add((int64_t)bytes);
+      return p;
+    }
+  }
   auto it = pool.free_blocks.find(size);
   if (it != pool.free_blocks.end() && !it->second.empty()) {
     void* p = it->second.back();
     it->second.pop_back();
+    if (pool.open_pool) pool.owner[p] = pool.open_pool;
     pool.counters.add((int64_t)bytes);
     return p;
   }
@@ -112,6 +127,7 @@ void* cuda_alloc(Device device, size_t bytes) {
                       " in tensors); try a smaller train.batch_size or model");
   }
   GPTCU_CUDA_CHECK(err);
+  if (pool.open_pool) pool.owner[p] = pool.open_pool;
   pool.counters.reserved += (int64_t)size;
   pool.counters.driver++;
   pool.counters.add((int64_t)bytes);
@@ -121,8 +137,20 @@ void* cuda_alloc(Device device, size_t bytes) {
 void cuda_free(Device device, void* ptr, size_t bytes) {
   CudaPool& pool = cuda_pool(device.index);
   std::lock_guard<std::mutex> lock(pool.mutex);
-  pool.free_blocks[cuda_block_size(bytes)].push_back(ptr);
   pool.counters.current -= (int64_t)bytes;
+  const size_t size = cuda_block_size(bytes);
+  auto it = pool.owner.find(ptr);
+  int id = it != pool.owner.end() ? it->second : 0;
+  if (id == 0 && pool.open_pool) {
+    // freed while a pool is open: a graph being captured may have used it, so the pool adopts it
+    id = pool.owner[ptr] = pool.open_pool;
+  }
+  if (id != 0 && pool.private_free.count(id)) {
+    pool.private_free[id][size].push_back(ptr);
+    return;
+  }
+  if (it != pool.owner.end()) pool.owner.erase(it);  // its pool was released
+  pool.free_blocks[size].push_back(ptr);
 }
 #endif
 
@@ -162,6 +190,53 @@ MemoryStats memory_stats(Device device) {
   }
 #endif
   return g_cpu.stats();
+}
+
+int begin_private_pool(Device device) {
+#ifdef GPTCU_HAVE_CUDA
+  if (!device.is_cpu()) {
+    CudaPool& pool = cuda_pool(device.index);
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    GPTCU_CHECK(pool.open_pool == 0, "begin_private_pool: pool ", pool.open_pool, " is still open on ", device.str());
+    pool.open_pool = pool.next_pool++;
+    pool.private_free[pool.open_pool];  // exists from now until released
+    return pool.open_pool;
+  }
+#endif
+  (void)device;
+  return 0;
+}
+
+void end_private_pool(Device device) {
+#ifdef GPTCU_HAVE_CUDA
+  if (!device.is_cpu()) {
+    CudaPool& pool = cuda_pool(device.index);
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    pool.open_pool = 0;
+  }
+#endif
+  (void)device;
+}
+
+void release_private_pool(Device device, int id) {
+#ifdef GPTCU_HAVE_CUDA
+  if (!device.is_cpu() && id != 0) {
+    CudaPool& pool = cuda_pool(device.index);
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (pool.open_pool == id) pool.open_pool = 0;
+    auto it = pool.private_free.find(id);
+    if (it == pool.private_free.end()) return;
+    for (auto& [size, blocks] : it->second) {
+      for (void* p : blocks) {
+        pool.owner.erase(p);
+        pool.free_blocks[size].push_back(p);
+      }
+    }
+    pool.private_free.erase(it);  // blocks of the pool still held go to the cache when freed
+  }
+#endif
+  (void)device;
+  (void)id;
 }
 
 void reset_peak_memory(Device device) {

@@ -35,6 +35,17 @@ void reset_peak_memory(Device device);
 // CUDA: returns every cached (unused) block to the driver.
 void release_cached_memory(Device device);
 
+// Private pools, for CUDA graphs (train/cuda_graph.h). A captured graph replays into the
+// addresses it was captured with, so its temporaries must never be handed to another tensor
+// while the graph lives. Between begin_private_pool and end_private_pool, every block allocated
+// on the device, and every block freed there, belongs to the pool: freed pool blocks are reused
+// only by later allocations inside the pool. After end_private_pool the pool's blocks stay
+// reserved; release_private_pool(id) (once the graph is destroyed) gives its free blocks back to
+// the cache, and blocks still held go back there when freed. CPU: no-ops.
+int begin_private_pool(Device device);
+void end_private_pool(Device device);
+void release_private_pool(Device device, int id);
+
 // "1.50 GiB", "512.0 KiB": for memory reports and errors
 std::string format_bytes(double bytes);
 

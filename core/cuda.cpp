@@ -57,9 +57,11 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
                               : src_device.is_cpu() ? cudaMemcpyHostToDevice
                                                     : cudaMemcpyDeviceToDevice;
   GPTCU_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, stream));
-  // Host memory here is pageable: the copy is staged, and the host buffer may be reused or freed
-  // as soon as we return, so both directions wait.
-  if (kind != cudaMemcpyDeviceToDevice) GPTCU_CUDA_CHECK(cudaStreamSynchronize(stream));
+  // Host memory here is pageable. Host -> device: the driver has staged the source by the time
+  // cudaMemcpyAsync returns (CUDA's "API synchronization behavior"), so the host buffer may be
+  // reused at once and there is nothing to wait for: a training step uploads its batch without
+  // stalling the GPU. Device -> host: the caller reads the result, so wait for it.
+  if (kind == cudaMemcpyDeviceToHost) GPTCU_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 std::string cuda_device_description(Device device) {

@@ -2,6 +2,7 @@
 #include "model/gpt.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/ops.h"
@@ -104,13 +105,17 @@ Tensor GPT::to(Device device, DType dtype) {
   return before;
 }
 
+void GPT::check_ids(const Tensor& ids, int64_t lo, int64_t hi, const char* what) const {
+  GPTCU_CHECK(ids.dtype() == DType::i32 && ids.device().is_cpu(), "GPT::check_ids: ", ids.str());
+  const int32_t* v = ids.data<int32_t>();
+  for (int64_t i = 0, n = ids.numel(); i < n; i++)
+    GPTCU_CHECK(v[i] >= lo && v[i] < hi, "GPT: ", what, " id ", v[i], " outside [", lo, ", ", hi, ")");
+}
+
 Tensor GPT::on_device(const Tensor& t, int upper_bound, const char* what) const {
   if (!t.defined() || t.device() == device()) return t;
-  if (t.dtype() == DType::i32) {  // ids: a bad one would read out of bounds on the GPU, so check here
-    const int32_t* v = t.data<int32_t>();
-    for (int64_t i = 0, n = t.numel(); i < n; i++)
-      GPTCU_CHECK(v[i] < upper_bound, "GPT: ", what, " id ", v[i], " >= ", upper_bound);
-  }
+  // ids: a bad one would read out of bounds on the GPU, so check here (targets < 0 are ignored)
+  if (t.dtype() == DType::i32) check_ids(t, std::numeric_limits<int32_t>::min(), upper_bound, what);
   return t.to(device());
 }
 
@@ -152,11 +157,7 @@ Tensor GPT::hidden_states(const Tensor& tokens) {
   GPTCU_CHECK(tokens.dim() == 2, "GPT: tokens must be (B, T), got ", tokens.str());
   GPTCU_USER_CHECK(tokens.size(1) <= config_.block_size, "sequence of ", tokens.size(1),
                    " tokens is longer than the model's context (block_size ", config_.block_size, ")");
-  if (!device().is_cpu()) {
-    const int32_t* v = tokens.device().is_cpu() ? tokens.data<int32_t>() : nullptr;
-    for (int64_t i = 0, n = v ? tokens.numel() : 0; i < n; i++)
-      GPTCU_CHECK(v[i] >= 0, "GPT: token id ", v[i], " < 0");
-  }
+  if (!device().is_cpu() && tokens.device().is_cpu()) check_ids(tokens, 0, wte_.size(0), "token");
   Tensor x = ops::embedding(on_device(tokens, (int)wte_.size(0), "token"), wte_, wpe_);  // (B, T, C)
   for (const Layer& L : layers_)
     x = block(L, x, [&](const Tensor& qkv) { return ops::attention(qkv, config_.n_head); });

@@ -98,6 +98,10 @@ class GPT {
 
   void zero_grad() { flat_grads_.zero(); }
 
+  // Checks ids (i32, on the CPU) lie in [lo, hi) before they go to the GPU, where a bad one would
+  // read out of bounds: Error naming `what` ("token", "target") and the id.
+  void check_ids(const Tensor& ids, int64_t lo, int64_t hi, const char* what) const;
+
  private:
   // (Re)builds every Parameter view and handle over flat parameter and gradient buffers.
   void bind(Tensor flat_params, Tensor flat_grads);

@@ -54,7 +54,7 @@ void AdamW::to_device(const Tensor& master) {
 
 Tensor AdamW::master_weights() const { return master_.defined() ? master_ : model_.flat_parameters(); }
 
-double AdamW::step_device(double lr) {
+void AdamW::queue_device(double lr) {
 #ifdef GPTCU_HAVE_CUDA
   const Device dev = model_.device();
   cudaStream_t s = cuda_stream(dev);
@@ -71,18 +71,31 @@ double AdamW::step_device(double lr) {
   };
   if (model_.dtype() == DType::bf16) run(bf16{});
   else run(float{});
-  const double norm = std::sqrt((double)norm_sq_.item());  // read back after the update is queued
-  if (!std::isfinite(norm)) t_--;  // the kernel skipped the update
-  GPTCU_USER_CHECK(std::isfinite(norm), "gradient norm is ", norm, " (NaN or Inf): the update was not applied");
-  return norm;
 #else
   (void)lr;
   throw Error("AdamW on a GPU in a build without CUDA");
 #endif
 }
 
+Tensor AdamW::queue_step(double lr) {
+  if (model_.device().is_cpu()) {  // as the GPU kernel does: a non-finite norm skips the update
+    const float* grads = model_.flat_gradients().data<float>() + begin_;
+    const double norm_sq = cpu::sum_squares(grads, end_ - begin_);
+    if (std::isfinite(norm_sq)) update(lr, grads, std::sqrt(norm_sq));
+    return Tensor::full({1}, (float)norm_sq);
+  }
+  queue_device(lr);
+  return norm_sq_.clone();  // the next step overwrites norm_sq_
+}
+
 double AdamW::step(double lr) {
-  if (!model_.device().is_cpu()) return step_device(lr);
+  if (!model_.device().is_cpu()) {
+    queue_device(lr);
+    const double norm = std::sqrt((double)norm_sq_.item());  // read back after the update is queued
+    if (!std::isfinite(norm)) t_--;  // the kernel skipped the update
+    GPTCU_USER_CHECK(std::isfinite(norm), "gradient norm is ", norm, " (NaN or Inf): the update was not applied");
+    return norm;
+  }
   const float* grads = model_.flat_gradients().data<float>() + begin_;
   const double norm = std::sqrt(cpu::sum_squares(grads, end_ - begin_));
   update(lr, grads, norm);

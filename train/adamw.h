@@ -32,6 +32,11 @@ class AdamW {
   // gradients of the range; returns their L2 norm before clipping (the global norm when the
   // range is the whole model). Does not zero the gradients.
   double step(double lr);
+  // The same without waiting for the GPU: queues the update and returns the squared norm as a
+  // one-element f32 tensor on the model's device, to be read later (the trainer reads it when it
+  // logs). A non-finite norm means the update was skipped (the CPU does the same): the caller must
+  // then stop, as the step counter may have moved on. The whole model only (no shard).
+  Tensor queue_step(double lr);
   // The same from given gradients of the range (end - begin floats) and a gradient norm computed
   // elsewhere (ZeRO-1: over every rank's shard). UserError when the norm is not finite.
   void update(double lr, const float* range_grads, double global_norm);
@@ -61,7 +66,7 @@ class AdamW {
   // kernel (AdamWChunk array as bytes), the squared gradient norm and its reduction scratch
   Tensor master_, chunks_, norm_sq_, norm_scratch_;
   int n_chunks_ = 0;
-  double step_device(double lr);
+  void queue_device(double lr);
 };
 
 }  // namespace gptcu

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include "core/autograd.h"
 #include "core/comm.h"
@@ -18,12 +19,32 @@
 namespace gptcu {
 
 Tensor PretrainObjective::train_loss(uint64_t index, int64_t* tokens) {
-  Tensor x, y;  // fresh each time: the autograd tape keeps references to them until backward
+  stage_batch(index, tokens);
+  return staged_loss();
+}
+
+void PretrainObjective::stage_batch(uint64_t index, int64_t* tokens) {
+  Tensor x, y;
   data_.batch(Split::train, seed_, index, B_, T_, x, y, dp_rank_, dp_world_);
   *tokens = (int64_t)B_ * T_;
   const int32_t* py = y.data<int32_t>();
   loss_terms_ = (double)std::count_if(py, py + y.numel(), [](int32_t t) { return t >= 0; });
-  return model_.loss(x, y);
+  const Device dev = model_.device();
+  if (dev.is_cpu()) {  // fresh tensors: the autograd tape keeps references to them until backward
+    staged_x_ = x, staged_y_ = y;
+    return;
+  }
+  // The same buffers every time (a CUDA graph reads these addresses); the copies queue behind the
+  // previous micro-batch's kernels on the device's one stream, so they never overwrite a batch
+  // still in use.
+  model_.check_ids(x, 0, model_.config().padded_vocab_size(), "token");
+  model_.check_ids(y, std::numeric_limits<int32_t>::min(), model_.config().vocab_size, "target");  // < 0: ignored
+  if (!staged_x_.defined() || staged_x_.device() != dev || staged_x_.shape() != x.shape()) {
+    staged_x_ = Tensor::empty(x.shape(), DType::i32, dev);
+    staged_y_ = Tensor::empty(y.shape(), DType::i32, dev);
+  }
+  staged_x_.copy_from(x);
+  staged_y_.copy_from(y);
 }
 
 double PretrainObjective::eval_loss(uint64_t index) {

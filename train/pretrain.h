@@ -20,6 +20,11 @@ class PretrainObjective : public Objective {
   std::string data_position(uint64_t index) const override { return data_.position(index, B_ * dp_world_); }
   double loss_terms() const override { return loss_terms_; }
   bool runs_on_gpu() const override { return true; }  // (SFT inherits it: the same ops, with a mask)
+  // Every micro-batch is (B, T): stage_batch copies it into fixed (B, T) buffers on the model's
+  // device (train/cuda_graph.h).
+  bool can_stage() const override { return true; }
+  void stage_batch(uint64_t index, int64_t* tokens) override;
+  Tensor staged_loss() override { return model_.loss(staged_x_, staged_y_); }
 
  protected:
   GPT& model() { return model_; }
@@ -30,6 +35,7 @@ class PretrainObjective : public Objective {
   int B_, T_;
   uint64_t seed_;
   double loss_terms_ = 1;  // counted targets (y >= 0) of the last training batch
+  Tensor staged_x_, staged_y_;  // the staged micro-batch, (B, T) i32 on the model's device
 };
 
 // The model shape of a config; model.vocab_size 0 means the tokenizer's vocab_size.

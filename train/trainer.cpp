@@ -13,10 +13,17 @@
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "core/cuda.h"
+#include "core/ops.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/cuda_graph.h"
 #include "train/data_parallel.h"
+#include "train/perf.h"
 #include "train/schedule.h"
+
+#ifdef GPTCU_HAVE_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -97,6 +104,31 @@ void mean_over_ranks(Communicator& comm, std::vector<Metric>& metrics) {
   for (const Metric& m : metrics) values.push_back(m.value);
   comm.all_reduce_host(values.data(), (int64_t)values.size(), ReduceOp::avg);
   for (size_t i = 0; i < values.size(); i++) metrics[i].value = values[i];
+}
+
+// MFU's inputs (train/perf.h), measured and logged once at start-up on a GPU; on the CPU only the
+// FLOPs per token (no MFU is printed there).
+struct GpuPerf {
+  double flops_per_token = 0, gemm_tflops = 0, datasheet_tflops = 0;
+};
+
+GpuPerf gpu_perf(const GPT& model, Device device, std::ostream& log) {
+  GpuPerf p;
+  p.flops_per_token = model_flops_per_token(model.config(), model.config().block_size);
+  if (device.is_cpu()) return p;
+  p.gemm_tflops = measure_gemm_tflops(device);
+  release_cached_memory(device);  // the GEMM's 384 MiB of operands are of no use to training
+  p.datasheet_tflops = datasheet_bf16_tflops(cuda_device_description(device));
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "mfu: %.3g GFLOP per token (6N + 6LTC); bf16 GEMM peak measured %.0f TFLOP/s",
+                p.flops_per_token / 1e9, p.gemm_tflops);
+  log << buf;
+  if (p.datasheet_tflops > 0) {
+    std::snprintf(buf, sizeof buf, ", datasheet %.0f TFLOP/s", p.datasheet_tflops);
+    log << buf;
+  }
+  log << "\n";
+  return p;
 }
 
 }  // namespace
@@ -217,6 +249,12 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     opt.to_device(master);
     log << "device: " << device.str() << " (" << cuda_device_description(device) << "), precision "
         << config.precision << (dtype == DType::bf16 ? " (fp32 master weights and moments)" : "") << "\n";
+#ifdef GPTCU_HAVE_CUDA
+    cuda::set_deterministic_matmul(tc.deterministic);
+#endif
+    if (tc.deterministic)
+      log << "deterministic: matmuls without split-K, every other kernel reduces in a fixed order; the same seed "
+             "on the same GPU model gives the same losses bit for bit\n";
   }
   const fs::path metrics_path = run_dir / "metrics.jsonl";
   std::ofstream metrics;
@@ -233,6 +271,25 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
   double train_seconds = 0, ema_step_seconds = 0;
   int64_t tokens_total = 0;
   double last_loss = 0;
+  const GpuPerf perf = gpu_perf(model, device, log);
+  // One rank: a step waits for nothing. The losses and the gradient norm stay where they were
+  // computed (on a GPU: on the device) and are read back when a line is logged or an evaluation or
+  // a checkpoint is due, so the host queues step k+1 (and reads its data) while the GPU still runs
+  // step k. A NaN is found then, named by its step, and always before a checkpoint is written.
+  // Several ranks agree on the loss every micro-batch (to weigh their gradients), so they read it
+  // at once.
+  const bool deferred = !dp.active();
+  std::unique_ptr<MicroBatchGraph> graph;
+  if (tc.cuda_graph) {
+    if (device.is_cpu())
+      log << "train.cuda_graph: ignored on the CPU\n";
+    else if (!deferred)
+      log << "train.cuda_graph: not with several ranks yet; running eagerly\n";
+    else if (!objective.can_stage())
+      log << "train.cuda_graph: this objective's micro-batches do not have one fixed shape; running eagerly\n";
+    else
+      graph = std::make_unique<MicroBatchGraph>(device, log);
+  }
 
   auto checkpoint = [&]() {
     state.data_position = objective.data_position(state.train_batches);
@@ -249,33 +306,62 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     }
     comm.barrier();  // no rank runs ahead of (or exits before) a checkpoint being written
   };
+  auto stop_without_saving = [&](const std::string& what, int64_t at_step) {
+    autograd::clear_tape();
+    user_error(what, " at step ", at_step, "; stopping without saving. Last good checkpoint: ",
+               last_checkpoint.empty() ? std::string("none") : last_checkpoint);
+  };
+
+  // Steps taken but not yet logged: their numbers are on the host (CPU, data parallel) or still on
+  // the device (deferred).
+  struct Pending {
+    int64_t step = 0;  // 1-based
+    double lr = 0, loss = 0, norm = 0;
+    int64_t tokens = 0;
+    Tensor loss_sum, norm_sq;  // deferred: sum of the micro-batch losses, squared gradient norm
+    std::vector<Metric> metrics;
+  };
+  std::vector<Pending> pending;
+  auto interval_start = Clock::now();
 
   while (state.step < last_step) {
     const int step = (int)state.step;  // 0-based index of the step being taken
-    const auto t0 = Clock::now();
-    const double lr = schedule.at(step);
+    Pending p;
+    p.step = step + 1;
+    p.lr = schedule.at(step);
     model.zero_grad();
     double loss_sum = 0;
-    int64_t step_tokens = 0;
+    const float scale = 1.0f / (float)tc.grad_accum_steps;
     for (int micro = 0; micro < tc.grad_accum_steps; micro++) {
       int64_t tokens = 0;
-      auto stop_without_saving = [&](const std::string& what) {
-        autograd::clear_tape();
-        user_error(what, " at step ", step + 1, "; stopping without saving. Last good checkpoint: ",
-                   last_checkpoint.empty() ? std::string("none") : last_checkpoint);
-      };
       Tensor loss;
       try {
-        loss = objective.train_loss(state.train_batches++, &tokens);
+        if (graph) {
+          objective.stage_batch(state.train_batches++, &tokens);
+          loss = graph->run([&] {
+            Tensor l = objective.staged_loss();
+            autograd::backward(l, scale);
+            return l;
+          });
+        } else {
+          loss = objective.train_loss(state.train_batches++, &tokens);
+        }
       } catch (const NonFiniteError& e) {
-        stop_without_saving(e.what());
+        stop_without_saving(e.what(), step + 1);
+      }
+      if (deferred) {
+        if (!graph) autograd::backward(loss, scale);
+        autograd::NoGradGuard no_grad;  // a running sum on the device, read when logged
+        p.loss_sum = p.loss_sum.defined() ? ops::add(p.loss_sum, loss) : loss.clone();
+        p.tokens += tokens;
+        continue;
       }
       const float value = loss.item();
       if (!dp.active()) {
-        if (!std::isfinite(value)) stop_without_saving("loss is " + std::to_string(value));
-        autograd::backward(loss, 1.0f / (float)tc.grad_accum_steps);
+        if (!std::isfinite(value)) stop_without_saving("loss is " + std::to_string(value), step + 1);
+        autograd::backward(loss, scale);
         loss_sum += value;
-        step_tokens += tokens;
+        p.tokens += tokens;
         continue;
       }
       // Several ranks: weigh this rank's mean by its share of the loss terms, so that the
@@ -291,25 +377,61 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       }
       GPTCU_USER_CHECK(sums[0] > 0, "micro-batch ", state.train_batches - 1, " has no loss terms on any rank");
       const double share = terms * comm.world() / sums[0];  // 1 when every rank has as many terms
-      autograd::backward(loss, (float)(share / tc.grad_accum_steps));
+      autograd::backward(loss, (float)(share * scale));
       loss_sum += sums[1] / sums[0];
-      step_tokens += (int64_t)sums[3];
+      p.tokens += (int64_t)sums[3];
     }
-    const double grad_norm = dp.step(opt, lr);
+    if (deferred) {
+      p.norm_sq = opt.queue_step(p.lr);
+    } else {
+      p.norm = dp.step(opt, p.lr);
+      p.loss = loss_sum / tc.grad_accum_steps;
+    }
     state.step++;
-    last_loss = loss_sum / tc.grad_accum_steps;
-    const double dt = seconds_since(t0);
-    train_seconds += dt;
-    tokens_total += step_tokens;
-    ema_step_seconds = state.step == first_step + 1 ? dt : 0.9 * ema_step_seconds + 0.1 * dt;
+    p.metrics = objective.step_metrics();
+    if (dp.active()) mean_over_ranks(comm, p.metrics);
+    pending.push_back(std::move(p));
 
-    nlohmann::json row = {{"step", state.step}, {"loss", last_loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                          {"tokens_per_s", step_tokens / dt}, {"time_s", train_seconds}};
-    std::vector<Metric> step_metrics = objective.step_metrics();
-    if (dp.active()) mean_over_ranks(comm, step_metrics);
-    for (const Metric& m : step_metrics) row[m.name] = m.value;
     const bool is_last = state.step == tc.max_steps;
-    if ((tc.eval_every > 0 && state.step % tc.eval_every == 0) || is_last) {
+    const bool stopping = state.step == last_step;
+    const bool eval_now = (tc.eval_every > 0 && state.step % tc.eval_every == 0) || is_last;
+    const bool log_now = state.step % tc.log_every == 0 || state.step == first_step + 1 || is_last;
+    const bool checkpoint_now = (tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping;
+    if (deferred && !log_now && !eval_now && !checkpoint_now) continue;
+
+    // Read back the pending steps (on a GPU: the one wait for the device in this stretch).
+    for (Pending& q : pending) {
+      if (!q.loss_sum.defined()) continue;
+      q.loss = q.loss_sum.item() / tc.grad_accum_steps;
+      q.norm = std::sqrt((double)q.norm_sq.item());
+      if (!std::isfinite(q.loss)) stop_without_saving("loss is " + std::to_string(q.loss), q.step);
+      if (!std::isfinite(q.norm))
+        stop_without_saving("gradient norm is " + std::to_string(q.norm) + " (the update was not applied)", q.step);
+    }
+    const double dt = seconds_since(interval_start);  // training time of the pending steps
+    int64_t interval_tokens = 0;
+    for (const Pending& q : pending) interval_tokens += q.tokens;
+    const double step_seconds = dt / (double)pending.size(), tokens_per_s = interval_tokens / dt;
+    const double mfu = perf.flops_per_token * tokens_per_s / 1e12;  // achieved TFLOP/s
+    ema_step_seconds = state.step == first_step + (int64_t)pending.size() ? step_seconds
+                                                                           : 0.9 * ema_step_seconds + 0.1 * step_seconds;
+    tokens_total += interval_tokens;
+    const Pending& cur = pending.back();
+    last_loss = cur.loss;
+
+    std::vector<nlohmann::json> rows;
+    for (size_t k = 0; k < pending.size(); k++) {
+      const Pending& q = pending[k];
+      nlohmann::json row = {{"step", q.step},          {"loss", q.loss},
+                            {"lr", q.lr},              {"grad_norm", q.norm},
+                            {"tokens_per_s", tokens_per_s}, {"time_s", train_seconds + step_seconds * (double)(k + 1)}};
+      if (perf.gemm_tflops > 0) row["mfu"] = mfu / perf.gemm_tflops;
+      if (perf.datasheet_tflops > 0) row["mfu_datasheet"] = mfu / perf.datasheet_tflops;
+      for (const Metric& m : q.metrics) row[m.name] = m.value;
+      rows.push_back(std::move(row));
+    }
+    train_seconds += dt;
+    if (eval_now) {
       const auto te = Clock::now();
       std::vector<Metric> eval;
       {
@@ -320,7 +442,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       if (dp.active()) mean_over_ranks(comm, eval);
       std::vector<Metric> others;
       for (const Metric& m : eval) {
-        row[m.name] = m.value;
+        rows.back()[m.name] = m.value;
         if (m.name == "val_loss") state.last_val_loss = m.value;
         else others.push_back(m);
       }
@@ -336,23 +458,34 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       if (!others.empty()) result.final_eval = others;
     }
     if (rank0) {
-      metrics << row.dump() << "\n";
+      for (const nlohmann::json& row : rows) metrics << row.dump() << "\n";
       metrics.flush();
       GPTCU_USER_CHECK(metrics.good(), "cannot write ", metrics_path.string(), " (disk full?)");
     }
 
-    if (state.step % tc.log_every == 0 || state.step == first_step + 1 || is_last) {
+    if (log_now) {
       const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
-      char buf[200];
+      char buf[240];
       std::snprintf(buf, sizeof buf,
                     "step %5lld/%d | loss %.4f | lr %.2e | norm %.3f | %.0f tok/s | %.1f ms/step | ETA %s",
-                    (long long)state.step, tc.max_steps, last_loss, lr, grad_norm, step_tokens / dt, dt * 1e3,
+                    (long long)state.step, tc.max_steps, last_loss, cur.lr, cur.norm, tokens_per_s, step_seconds * 1e3,
                     format_duration(eta).c_str());
-      log << buf << format_metrics(step_metrics) << "\n" << std::flush;
+      log << buf;
+      if (perf.gemm_tflops > 0) {
+        std::snprintf(buf, sizeof buf, " | MFU %.1f%%", 100.0 * mfu / perf.gemm_tflops);
+        log << buf;
+        if (perf.datasheet_tflops > 0) {
+          std::snprintf(buf, sizeof buf, " (%.1f%% of datasheet)", 100.0 * mfu / perf.datasheet_tflops);
+          log << buf;
+        }
+      }
+      log << format_metrics(cur.metrics) << "\n" << std::flush;
     }
-    const bool stopping = state.step == last_step;
-    if ((tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping) checkpoint();
+    pending.clear();
+    if (checkpoint_now) checkpoint();
+    interval_start = Clock::now();  // evaluation and checkpoints are not training time
   }
+  graph.reset();  // its memory pool goes back to the cache
 
   if (!model.device().is_cpu()) {  // hand the model back on the CPU, with the fp32 master values
     const Tensor master = opt.master_weights().to(Device{});

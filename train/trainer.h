@@ -69,6 +69,18 @@ class Objective {
   // far; the post-training objectives run on the CPU until their ops get GPU kernels.
   virtual bool runs_on_gpu() const { return false; }
 
+  // CUDA graphs (train.cuda_graph, train/cuda_graph.h) need train_loss split in two: a host part
+  // that reads micro-batch `index` and copies it into buffers whose addresses never change, and a
+  // device part that computes the loss from those buffers alone (no host work, no host sync).
+  // An objective whose micro-batches all have one shape overrides all three; train_loss(i) must
+  // then equal stage_batch(i) followed by staged_loss().
+  virtual bool can_stage() const { return false; }
+  virtual void stage_batch(uint64_t index, int64_t* tokens) {
+    (void)index, (void)tokens;
+    throw Error("this objective cannot stage batches");
+  }
+  virtual Tensor staged_loss() { throw Error("this objective cannot stage batches"); }
+
  protected:
   int dp_rank_ = 0, dp_world_ = 1;
   Communicator* dp_comm_ = nullptr;

@@ -148,6 +148,9 @@ void linear_backward(T* dinp, T* dw, T* dbias, void* scratch, const T* dout, con
                      int OC, WeightLayout layout, cudaStream_t stream);
 // C (M, N) = A (M, K) @ B (K, N), row-major bf16, fp32 accumulation: the benchmark's peak GEMM.
 void gemm_bf16(bf16* c, const bf16* a, const bf16* b, int M, int N, int K, cudaStream_t stream);
+// Deterministic matmuls (train.deterministic): no split-K algorithms (matmul_cache.h). Every other
+// kernel here is deterministic already (no float atomics).
+void set_deterministic_matmul(bool on);
 
 // ---- attention.cu: causal self-attention (the interim, non-flash version) --------------------
 // qkv (B, T, 3C) packed [q | k | v] as for cpu::attention_forward; out (B, T, C).

@@ -145,6 +145,8 @@ void linear_backward(T* dinp, T* dw, T* dbias, void* scratch, const T* dout, con
   if (dbias) bias_backward(dbias, scratch, dout, N, OC, stream);
 }
 
+void set_deterministic_matmul(bool on) { lt::set_deterministic(on); }
+
 void gemm_bf16(bf16* c, const bf16* a, const bf16* b, int M, int N, int K, cudaStream_t stream) {
   lt::Gemm g;
   g.m = N;

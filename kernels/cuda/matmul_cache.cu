@@ -29,6 +29,9 @@ namespace {
 
 constexpr size_t kWorkspaceBytes = 32u << 20;
 
+// set_deterministic(): restrict the heuristic to algorithms without a split-K reduction.
+std::atomic<bool> g_deterministic{false};
+
 struct DeviceContext {
   cublasLtHandle_t handle = nullptr;
   void* workspace = nullptr;
@@ -108,7 +111,7 @@ Key make_key(int device, const Gemm& g) {
              g.bias ? alignment(g.bias, 0, 1, db) : 0,
              g.aux ? alignment(g.aux, 0, 1, db) : 0,
              g.aux_ld,
-             0};
+             g_deterministic.load() ? 1 : 0};
 }
 
 struct CachedAlgo {
@@ -190,6 +193,14 @@ CachedAlgo choose_algo(const DeviceContext& ctx, Descriptors& ds, const Gemm& g)
       cublasLtMatmulPreferenceSetAttribute(ds.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_d, sizeof(al_d)));
   GPTCU_CUBLAS_CHECK(
       cublasLtMatmulPreferenceSetAttribute(ds.pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof(al_d)));
+  if (g_deterministic.load()) {
+    // No split-K: each output tile is summed by one thread block in one order. cuBLAS's own
+    // guarantee is bitwise reproducibility for a given algorithm on one GPU model; this also rules
+    // out the reductions across blocks whose order could depend on scheduling.
+    const uint32_t scheme = CUBLASLT_REDUCTION_SCHEME_NONE;
+    GPTCU_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(ds.pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                                            &scheme, sizeof(scheme)));
+  }
   cublasLtMatmulHeuristicResult_t result{};
   int count = 0;
   const cublasStatus_t st =
@@ -297,6 +308,9 @@ bool gelu_aux_ok(const void* aux, int64_t aux_ld) {
 }
 
 bool bias_ok(const void* bias) { return reinterpret_cast<uintptr_t>(bias) % 16 == 0; }
+
+void set_deterministic(bool on) { g_deterministic.store(on); }
+bool deterministic() { return g_deterministic.load(); }
 
 uint64_t fallback_count() { return g_fallbacks.load(std::memory_order_relaxed); }
 

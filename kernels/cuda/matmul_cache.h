@@ -56,6 +56,10 @@ void gemm(const Gemm& g, cudaStream_t stream);
 // Runs g through cuBLASLt and returns true, or returns false having done nothing when cuBLASLt has no
 // algorithm for it (the caller then splits the work differently, e.g. an epilogue into a separate kernel).
 bool try_gemm(const Gemm& g, cudaStream_t stream);
+// Deterministic mode (train.deterministic): the algorithm search excludes split-K reductions
+// (CUBLASLT_REDUCTION_SCHEME_NONE); the mode is part of the algorithm cache key.
+void set_deterministic(bool on);
+bool deterministic();
 // How many calls took the fallback kernel so far (all devices): the tests check that aligned shapes don't.
 uint64_t fallback_count();
 
