@@ -26,6 +26,16 @@ Tensor gelu(const Tensor& x);
 // x (..., C) -> (..., C), normalised over the last dimension, then * w (C) + b (C)
 Tensor layernorm(const Tensor& x, const Tensor& w, const Tensor& b, float eps = 1e-5f);
 
+// Activation recompute (train.recompute): the two ops below equal the unfused chains, bit for bit
+// (the same kernels in the same order), but keep fewer activations for the backward, which
+// recomputes the dropped one into a temporary. Weights are in_out (GPT-2 Conv1D), w (C, OC).
+// linear(gelu(pre), w, bias): keeps pre (..., C) only, not gelu(pre) (the MLP's 4C activation).
+Tensor gelu_linear(const Tensor& pre, const Tensor& w, const Tensor& bias);
+// linear(layernorm(x, ln_w, ln_b), w, bias): keeps x and the per-row mean and rstd, not the
+// normalised (..., C) rows.
+Tensor layernorm_linear(const Tensor& x, const Tensor& ln_w, const Tensor& ln_b, const Tensor& w,
+                        const Tensor& bias, float eps = 1e-5f);
+
 // causal self-attention: qkv (B, T, 3C) -> (B, T, C)
 Tensor attention(const Tensor& qkv, int n_head);
 

@@ -18,6 +18,18 @@ std::string GPTConfig::str() const {
   return os.str();
 }
 
+Recompute Recompute::parse(const std::string& mode, const std::string& what) {
+  if (mode == "none") return {};
+  if (mode == "gelu") return {true, false};
+  if (mode == "layernorm") return {false, true};
+  if (mode == "all") return {true, true};
+  throw UserError(what + ": expected none, gelu, layernorm or all, got '" + mode + "'");
+}
+
+std::string Recompute::str() const {
+  return gelu && layernorm ? "all" : gelu ? "gelu" : layernorm ? "layernorm" : "none";
+}
+
 namespace {
 // The parameter list in Hugging Face order: (name, shape, decay, init std, init value).
 struct ParamSpec {
@@ -165,12 +177,17 @@ Tensor GPT::hidden_states(const Tensor& tokens) {
 }
 
 Tensor GPT::block(const Layer& L, const Tensor& x_in, const std::function<Tensor(const Tensor&)>& attend) {
-  Tensor h = ops::layernorm(x_in, L.ln_1_w, L.ln_1_b);         // (B, T, C)
-  Tensor a = attend(ops::linear(h, L.c_attn_w, L.c_attn_b));    // qkv (B, T, 3C) -> (B, T, C)
+  // linear(layernorm(x)) and linear(gelu(pre)), fused when recomputing (the same values; see Recompute)
+  auto ln_linear = [&](const Tensor& x, const Tensor& ln_w, const Tensor& ln_b, const Tensor& w, const Tensor& b) {
+    return recompute_.layernorm ? ops::layernorm_linear(x, ln_w, ln_b, w, b)
+                                : ops::linear(ops::layernorm(x, ln_w, ln_b), w, b);
+  };
+  Tensor a = attend(ln_linear(x_in, L.ln_1_w, L.ln_1_b, L.c_attn_w, L.c_attn_b));  // qkv (B, T, 3C) -> (B, T, C)
   Tensor x = ops::add(x_in, ops::linear(a, L.attn_proj_w, L.attn_proj_b));
-  h = ops::layernorm(x, L.ln_2_w, L.ln_2_b);
-  h = ops::gelu(ops::linear(h, L.c_fc_w, L.c_fc_b));           // (B, T, 4C)
-  return ops::add(x, ops::linear(h, L.mlp_proj_w, L.mlp_proj_b)); // (B, T, C)
+  Tensor pre = ln_linear(x, L.ln_2_w, L.ln_2_b, L.c_fc_w, L.c_fc_b);  // (B, T, 4C)
+  Tensor m = recompute_.gelu ? ops::gelu_linear(pre, L.mlp_proj_w, L.mlp_proj_b)
+                             : ops::linear(ops::gelu(pre), L.mlp_proj_w, L.mlp_proj_b);
+  return ops::add(x, m);  // (B, T, C)
 }
 
 Tensor GPT::lm_logits(const Tensor& hidden) {

@@ -41,6 +41,19 @@ struct GPTConfig {
   std::string str() const;
 };
 
+// Activation recompute (train.recompute): which activations the backward recomputes instead of
+// keeping from the forward. gelu: the MLP's GELU output (N, 4C) per layer (ops::gelu_linear);
+// layernorm: the outputs (N, C) of ln_1 and ln_2 per layer (ops::layernorm_linear). Loss and
+// gradients are the same bits either way; only memory and time change.
+struct Recompute {
+  bool gelu = false;
+  bool layernorm = false;
+  // "none" | "gelu" | "layernorm" | "all"; anything else is a UserError naming `what`
+  static Recompute parse(const std::string& mode, const std::string& what = "train.recompute");
+  std::string str() const;  // the mode name parse() reads
+  bool operator==(const Recompute&) const = default;
+};
+
 struct Parameter {
   std::string name;   // Hugging Face name, e.g. "transformer.h.0.attn.c_attn.weight"
   Tensor value;       // a view into GPT's flat parameter buffer
@@ -102,6 +115,10 @@ class GPT {
   // read out of bounds: Error naming `what` ("token", "target") and the id.
   void check_ids(const Tensor& ids, int64_t lo, int64_t hi, const char* what) const;
 
+  // Which activations block() recomputes in the backward (default: none).
+  void set_recompute(Recompute recompute) { recompute_ = recompute; }
+  Recompute recompute() const { return recompute_; }
+
  private:
   // (Re)builds every Parameter view and handle over flat parameter and gradient buffers.
   void bind(Tensor flat_params, Tensor flat_grads);
@@ -122,6 +139,7 @@ class GPT {
   // (B, T, C): causal attention (training) or attention over a KV cache (generation).
   Tensor block(const Layer& L, const Tensor& x, const std::function<Tensor(const Tensor&)>& attend);
   Tensor wte_, wpe_, ln_f_w_, ln_f_b_, score_w_;
+  Recompute recompute_;
 };
 
 }  // namespace gptcu

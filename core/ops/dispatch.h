@@ -54,6 +54,16 @@ inline const T* opt_ptr(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+// A linear layer's weight w (C, OC) (in_out layout) and optional bias (OC) against its input
+// x (..., C): checks the shapes, returns OC.
+inline int check_linear_in_out(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias) {
+  GPTCU_CHECK(w.dim() == 2 && w.size(0) == x.size(-1), op, ": input ", x.str(), " does not match weight ", w.str(),
+              " (C, OC)");
+  const int OC = (int)w.size(1);
+  if (bias.defined()) check_shape(bias, {OC}, op);
+  return OC;
+}
+
 // Rows of logits (..., Vp) scored against targets (...) i32: checks the row count, that
 // 0 < vocab_size <= Vp and that every target is < vocab_size (< 0 means ignored). Returns N.
 inline int check_logit_targets(const char* op, const Tensor& logits, const Tensor& targets, int vocab_size) {
