@@ -1,6 +1,8 @@
 // core/cuda.cpp: see core/cuda.h.
 #include "core/cuda.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <mutex>
 #include <sstream>
@@ -74,7 +76,20 @@ std::string cuda_device_description(Device device) {
   return os.str();
 }
 
+int64_t free_memory(Device device) {
+  if (device.is_cpu()) return (int64_t)sysconf(_SC_AVPHYS_PAGES) * (int64_t)sysconf(_SC_PAGE_SIZE);
+  require_cuda(device);
+  size_t free_b = 0, total_b = 0;
+  GPTCU_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return (int64_t)free_b;
+}
+
 #else  // no CUDA in this build
+
+int64_t free_memory(Device device) {
+  if (!device.is_cpu()) require_cuda(device);
+  return (int64_t)sysconf(_SC_AVPHYS_PAGES) * (int64_t)sysconf(_SC_PAGE_SIZE);
+}
 
 bool cuda_available() { return false; }
 

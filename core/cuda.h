@@ -9,6 +9,7 @@
 // and require_cuda() throws the one-line UserError a user of `device: cuda` sees.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/dtype.h"
@@ -33,6 +34,9 @@ void cuda_synchronize(Device device);
 // Copies `bytes` between host and device memory (or device to device) on the device's stream;
 // a copy to the host waits until the data is there.
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+
+// Bytes free for new allocations: cudaMemGetInfo's free on a GPU, the available RAM on the CPU.
+int64_t free_memory(Device device);
 
 // "NVIDIA H100 80GB HBM3, 79.1 GiB, compute capability 9.0"
 std::string cuda_device_description(Device device);

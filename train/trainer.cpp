@@ -18,6 +18,7 @@
 #include "train/checkpoint.h"
 #include "train/cuda_graph.h"
 #include "train/data_parallel.h"
+#include "train/memory_plan.h"
 #include "train/perf.h"
 #include "train/schedule.h"
 
@@ -129,6 +130,34 @@ GpuPerf gpu_perf(const GPT& model, Device device, std::ostream& log) {
   }
   log << "\n";
   return p;
+}
+
+// The start-up memory report (train/memory_plan.h): what parameters, gradients, optimizer state
+// and activations of one micro-batch take on `device`, against what is free there now (before the
+// model moves), and the largest micro-batch the plan says fits.
+void log_memory_plan(const Config& config, const GPT& model, int world, Device device, std::ostream& log) {
+  const TrainConfig& tc = config.train;
+  MemoryPlanSpec spec;
+  spec.model = model.config();
+  spec.batch = tc.batch_size;
+  spec.seq = model.config().block_size;
+  spec.device = device;
+  const bool bf16 = !device.is_cpu() && config.precision == "bf16";
+  spec.dtype = bf16 ? DType::bf16 : DType::f32;
+  spec.master_weights = bf16;
+  spec.optimizer_shards = tc.zero == 1 ? world : 1;
+  spec.recompute = model.recompute();
+  const int hs = model.config().n_embd / model.config().n_head;
+  spec.attention = bf16 && (hs == 64 || hs == 128) && config.attention != "interim" ? AttentionKind::flash
+                                                                                   : AttentionKind::materialized;
+  const int64_t budget = free_memory(device);
+  const MemoryPlan plan = plan_memory(spec);
+  log << plan.format(budget) << "\n";
+  if ((double)plan.total() > (1.0 - kMemoryPlanMargin) * (double)budget)
+    log << "memory: warning: the plan (" << format_bytes((double)plan.total()) << ") does not fit in the "
+        << format_bytes((double)budget) << " free on " << device.str() << " with its margin; largest micro-batch "
+        << largest_micro_batch(budget, spec) << " (train.batch_size " << tc.batch_size
+        << "; train.recompute trades compute for memory)\n";
 }
 
 }  // namespace
@@ -243,6 +272,8 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
                      mine[0], "): run.dir '", config.run.dir, "' must be one directory that every rank sees");
     dp.broadcast_parameters();
   }
+  model.set_recompute(Recompute::parse(tc.recompute));
+  log_memory_plan(config, model, comm.world(), device, log);
   if (!device.is_cpu()) {  // the run happens on the GPU; checkpoints come back through master_weights()
     const DType dtype = config.precision == "fp32" ? DType::f32 : DType::bf16;
     const Tensor master = model.to(device, dtype);
