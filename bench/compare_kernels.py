@@ -6,8 +6,11 @@
     python3 bench/compare_kernels.py ours.csv torch.csv [--markdown]
 
 Joins the two CSVs on (op, shape). ours.csv has gptcu's columns (op,shape,dtype,median_us,rate,unit,
-pct_peak); torch.csv has a mode column too (eager, compile). For each row it prints the three median
-times and the ratios torch time / gptcu time: above 1 gptcu is faster, below 1 PyTorch is. The
+pct_peak); torch.csv has a mode column too (eager, compile; and for the flash_attention_* rows the
+SDPA backend: flash, cudnn). For each row it prints the median times and the ratios torch time /
+gptcu time (equal to gptcu's TFLOP/s or GB/s / torch's, as both count the same work): above 1 gptcu
+is faster, below 1 PyTorch is. The flash/gptcu and cudnn/gptcu columns (gptcu's flash attention
+against PyTorch's flash and cuDNN attention backends) appear when torch.csv has such rows. The
 ceilings (peak_copy, peak_gemm) are compared the same way: they should agree within a few percent on
 one GPU, else the two runs did not see the same machine. A row missing on one side shows "-"; the
 last lines give the geometric mean of each ratio over the ops both sides ran.
@@ -63,8 +66,11 @@ def compare(ours, ours_order, torch, torch_order):
         o = ours.get(key, {}).get("gptcu")
         e = torch.get(key, {}).get("eager")
         c = torch.get(key, {}).get("compile")
-        table.append({"op": key[0], "shape": key[1], "ours": o, "eager": e, "compile": c,
-                      "vs_eager": ratio(e, o), "vs_compile": ratio(c, o)})
+        fl = torch.get(key, {}).get("flash")
+        cu = torch.get(key, {}).get("cudnn")
+        table.append({"op": key[0], "shape": key[1], "ours": o, "eager": e, "compile": c, "flash": fl, "cudnn": cu,
+                      "vs_eager": ratio(e, o), "vs_compile": ratio(c, o),
+                      "vs_flash": ratio(fl, o), "vs_cudnn": ratio(cu, o)})
     return table
 
 
@@ -86,9 +92,14 @@ def fmt_rate(row):
 
 
 def render(table, markdown=False):
-    head = ["op", "shape", "gptcu us", "eager us", "compile us", "eager/gptcu", "compile/gptcu", "gptcu rate (% peak)"]
-    body = [[t["op"], t["shape"], fmt_us(t["ours"]), fmt_us(t["eager"]), fmt_us(t["compile"]),
-             fmt_ratio(t["vs_eager"]), fmt_ratio(t["vs_compile"]), fmt_rate(t["ours"])] for t in table]
+    # the SDPA backend columns only when some row has them (the flash_attention_* rows)
+    backends = [m for m in ("flash", "cudnn") if any(t[m] for t in table)]
+    head = (["op", "shape", "gptcu us", "eager us", "compile us"] + [f"{m} us" for m in backends] +
+            ["eager/gptcu", "compile/gptcu"] + [f"{m}/gptcu" for m in backends] + ["gptcu rate (% peak)"])
+    body = [[t["op"], t["shape"], fmt_us(t["ours"]), fmt_us(t["eager"]), fmt_us(t["compile"])] +
+            [fmt_us(t[m]) for m in backends] +
+            [fmt_ratio(t["vs_eager"]), fmt_ratio(t["vs_compile"])] + [fmt_ratio(t["vs_" + m]) for m in backends] +
+            [fmt_rate(t["ours"])] for t in table]
     kernels = [t for t in table if not t["op"].startswith("peak_")]
     ve = [t["vs_eager"] for t in kernels if t["vs_eager"] is not None]
     vc = [t["vs_compile"] for t in kernels if t["vs_compile"] is not None]
@@ -104,6 +115,10 @@ def render(table, markdown=False):
     lines.append("")
     lines.append(f"geometric mean of torch time / gptcu time: eager {fmt_ratio(geomean(ve))} over {len(ve)} rows, "
                  f"compile {fmt_ratio(geomean(vc))} over {len(vc)} rows (above 1: gptcu faster)")
+    for m in backends:
+        vm = [t["vs_" + m] for t in kernels if t["vs_" + m] is not None]
+        lines.append(f"geometric mean of torch-{m} time / gptcu time (flash attention rows): "
+                     f"{fmt_ratio(geomean(vm))} over {len(vm)} rows (above 1: gptcu faster)")
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@
                                    [--runs 50] [--warmup 5] [--dtype bf16|f32]
     python3 bench/torch_kernels.py --device cpu --quick      # a smoke check of the script on tiny shapes
     python3 bench/compare_kernels.py ours.csv torch.csv      # side by side with gptcu's rows
+    python3 bench/torch_kernels.py --op attention            # every attention row (as gptcu's --op attention)
 
 Every op is timed eagerly and through torch.compile (dynamic=False, torch._dynamo.reset() before each
 case so that no case falls off the recompile limit), with the method of kernels/bench/harness.h: CUDA
@@ -20,13 +21,21 @@ The ops compute what gptcu's do (kernels/cuda/cuda_kernels.h), including "+=" in
     the layers, (OC, C) for the tied head), GELU after the fc one, backward through addmm_ |
     F.scaled_dot_product_attention(is_causal=True) on the packed qkv, backward through autograd |
     the squared gradient norm | torch.optim.AdamW(fused=True) over GPT-2 124M's fp32 parameters.
+The flash_attention_* rows (forward, backward, forward + backward at the FlashAttention-2 paper's
+shapes, bf16 only) time F.scaled_dot_product_attention(is_causal=True) under
+torch.nn.attention.sdpa_kernel with one backend each, named in the mode column: "flash"
+(SDPBackend.FLASH_ATTENTION) and "cudnn" (SDPBackend.CUDNN_ATTENTION); they run with the eager mode
+(torch.compile has nothing to change in one library kernel). q, k, v are (B, NH, T, hs) views of a
+packed (B, T, 3, NH, hs) tensor, as gptcu reads them in place; the backward returns dq, dk, dv. A
+backend this PyTorch or GPU lacks prints a row "unavailable: why" instead of a time.
 Rates use gptcu's byte and FLOP counts for the op (kernels/bench/kernel_bench.cpp), so for one op a
 rate ratio is the inverse time ratio; the percentages are of the ceilings measured here by PyTorch
 (copy_ of 1 GiB, torch.mm bf16 8192^3). Names and shape strings equal gptcu's, so the CSVs join.
-CSV columns: op,shape,dtype,mode,median_us,rate,unit,pct_peak. A case that fails (out of memory, an op
+CSV columns: op,shape,dtype,mode,median_us,rate,unit,pct_peak (mode: eager, compile, flash or cudnn). A case that fails (out of memory, an op
 missing in this PyTorch) prints one line on stderr and the rest go on.
 """
 import argparse
+import contextlib
 import math
 import statistics
 import sys
@@ -45,10 +54,23 @@ class Sizes:
     max_T: int = 1024
     copy_bytes: int = 1 << 30
     gemm: int = 8192
+    # flash attention rows: tokens per batch (B = flash_tokens / T), C = NH * hs, the T values
+    flash_tokens: int = 16384
+    flash_C: int = 2048
+    flash_T: tuple = (512, 1024, 2048, 4096, 8192)
 
 
-QUICK = Sizes(C=64, NH=4, layers=2, V=512, Vp=512, max_T=64, copy_bytes=1 << 24, gemm=256)
+QUICK = Sizes(C=64, NH=4, layers=2, V=512, Vp=512, max_T=64, copy_bytes=1 << 24, gemm=256,
+              flash_tokens=256, flash_C=256, flash_T=(64, 128))
 
+
+def flash_shapes(z):
+    """(B, NH, T, hs) of the flash attention rows: kernel_bench.h's flash_bench_shapes(), keep in step."""
+    return [(z.flash_tokens // T, z.flash_C // hs, T, hs) for hs in (64, 128) for T in z.flash_T]
+
+
+# The op list and shapes are those of kernels/bench/kernel_bench.h (kernel_bench_ops) and
+# kernel_bench.cpp: a change there needs the same change here, and the reverse.
 OPS = [
     "peak_copy", "peak_gemm",
     "residual_forward", "residual_backward",
@@ -61,9 +83,14 @@ OPS = [
     "embedding_forward", "embedding_backward",
     "bias_backward",
     "linear_forward", "linear_forward_gelu", "linear_backward",
-    "attention_forward", "attention_backward",
+    "attention_interim_forward", "attention_interim_backward",
+    "flash_attention_forward", "flash_attention_backward", "flash_attention_fwdbwd",
     "sum_squares", "adamw_update",
 ]
+# --op names that stand for several ops (kernel_bench_group in kernel_bench.h)
+GROUPS = {"attention": ["attention_interim_forward", "attention_interim_backward", "flash_attention_forward",
+                        "flash_attention_backward", "flash_attention_fwdbwd"]}
+FLASH_OPS = GROUPS["attention"][2:]
 EAGER_ONLY = {"peak_copy", "peak_gemm", "adamw_update"}  # nothing for the compiler to fuse; run whatever --modes
 CSV_HEADER = "op,shape,dtype,mode,median_us,rate,unit,pct_peak"
 
@@ -77,6 +104,10 @@ def gpt2_parameters(z):
               (C, 0.0), (C, 0.0), (C * 4 * C, 0.1), (4 * C, 0.0), (4 * C * C, 0.1), (C, 0.0)]
     p += [(C, 0.0), (C, 0.0)]
     return p
+
+
+class Unavailable(Exception):
+    """A case this PyTorch or GPU cannot run (an SDPA backend): reported as a row, not a failure."""
 
 
 class Bench:
@@ -106,7 +137,7 @@ class Bench:
         sys.stdout.flush()
 
     def wants(self, op):
-        return not self.args.op or op in self.args.op
+        return not self.args.op or any(op == o or op in GROUPS.get(o, []) for o in self.args.op)
 
     # ---- timing -------------------------------------------------------------------------
     def time_us(self, fn, warmup=None):
@@ -151,17 +182,28 @@ class Bench:
         self.torch._dynamo.reset()  # a fresh cache per case: never the recompile limit's eager fallback
         return self.torch.compile(fn, dynamic=False)
 
-    def case(self, op, shape, amount, unit, setup, force=False):
+    def case(self, op, shape, amount, unit, setup, force=False, modes=None, context=None):
         """setup(mode) -> a zero-argument callable that runs the op once (its inputs made by setup).
-        amount: bytes (unit GB/s) or FLOPs (unit TFLOP/s). force: run even if --op does not name it."""
+        amount: bytes (unit GB/s) or FLOPs (unit TFLOP/s). force: run even if --op does not name it.
+        modes: the modes to run (default: --modes, or eager alone for EAGER_ONLY ops); context(mode):
+        a context manager around setup and timing (the SDPA backend). setup raising Unavailable prints
+        an "unavailable" row (not a failure)."""
         if not force and not self.wants(op):
             return
-        for mode in ["eager"] if op in EAGER_ONLY else self.args.modes:
+        if modes is None:
+            modes = ["eager"] if op in EAGER_ONLY else self.args.modes
+        for mode in modes:
             try:
-                fn = setup(mode)
-                self.sync()
-                us = self.time_us(fn, warmup=max(self.args.warmup, 1))
-                del fn
+                with context(mode) if context else contextlib.nullcontext():
+                    fn = setup(mode)
+                    self.sync()
+                    us = self.time_us(fn, warmup=max(self.args.warmup, 1))
+                    del fn
+            except Unavailable as e:
+                print(f"{op:28} {shape:36} {mode:8} unavailable: {e}")
+                sys.stdout.flush()
+                self.release()
+                continue
             except Exception as e:  # noqa: BLE001 - one failing case must not stop the others
                 self.failures += 1
                 msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
@@ -221,6 +263,7 @@ def run(b):
 
     for tokens in b.args.tokens:
         run_tokens(b, F, aten, tokens)
+    run_flash(b)
     run_parameters(b)
 
 
@@ -483,7 +526,7 @@ def run_tokens(b, F, aten, N):
             return lambda: f(dinp, dw, dbias, dout, x, w)
         b.case("linear_backward", shape, 2 * flops, "TFLOP/s", lin_bwd)
 
-    # causal attention on packed qkv (B, T, 3C)
+    # causal attention on packed qkv (B, T, 3C), at GPT-2 shapes: the rows of gptcu's interim kernel
     shape = f"B={B} T={T} C={C} NH={NH}"
     flops = 2.0 * B * NH * T * T * hs
 
@@ -496,7 +539,7 @@ def run_tokens(b, F, aten, N):
         qkv = b.randn(B, T, 3 * C)
         f = b.compile(attend, mode)
         return lambda: f(qkv)
-    b.case("attention_forward", shape, flops, "TFLOP/s", att_fwd)
+    b.case("attention_interim_forward", shape, flops, "TFLOP/s", att_fwd)
 
     def att_bwd(mode):
         qkv = b.randn(B, T, 3 * C).requires_grad_(True)
@@ -507,7 +550,78 @@ def run_tokens(b, F, aten, N):
             (g,) = torch.autograd.grad(out, qkv, dout, retain_graph=True)
             dqkv.add_(g)
         return step
-    b.case("attention_backward", shape, 2.5 * flops, "TFLOP/s", att_bwd)
+    b.case("attention_interim_backward", shape, 2.5 * flops, "TFLOP/s", att_bwd)
+
+
+def run_flash(b):
+    """The flash_attention_* rows: SDPA under one backend each (mode column flash / cudnn)."""
+    torch, F = b.torch, b.torch.nn.functional
+    if "eager" not in b.args.modes or b.args.dtype != "bf16" or not any(b.wants(op) for op in FLASH_OPS):
+        return  # one library kernel: nothing for torch.compile; bf16 only, as gptcu's kernel
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+    except ImportError:
+        SDPBackend = sdpa_kernel = None
+    backends = {"flash": getattr(SDPBackend, "FLASH_ATTENTION", None),
+                "cudnn": getattr(SDPBackend, "CUDNN_ATTENTION", None)}
+
+    def context(mode):
+        backend = backends[mode]
+        return sdpa_kernel([backend]) if backend is not None else contextlib.nullcontext()
+
+    for B, NH, T, hs in flash_shapes(b.z):
+        shape = f"B={B} NH={NH} T={T} hs={hs}"  # kernel_bench.h's flash_bench_shape_str
+        flops = 2.0 * B * NH * T * T * hs  # causal forward; backward 2.5x, forward + backward 3.5x
+
+        def inputs(grad, B=B, NH=NH, T=T, hs=hs):
+            qkv = b.randn(B, T, 3, NH, hs)
+            q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # (B, NH, T, hs) views, packed strides
+            if grad:  # leaves with the packed strides (detach keeps them)
+                q, k, v = (x.detach().requires_grad_(True) for x in (q, k, v))
+            return q, k, v
+
+        def attend(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+        def checked(mode, run):
+            """run() once inside the backend's context: a backend that cannot run raises Unavailable."""
+            if backends[mode] is None:
+                raise Unavailable(f"this PyTorch ({torch.__version__}) has no torch.nn.attention backend '{mode}'")
+            try:
+                return run()
+            except torch.cuda.OutOfMemoryError:
+                raise
+            except RuntimeError as e:
+                first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+                raise Unavailable(first) from None
+
+        def fwd(mode):
+            q, k, v = inputs(False)
+            checked(mode, lambda: attend(q, k, v))
+            return lambda: attend(q, k, v)
+
+        def bwd(mode, B=B, NH=NH, T=T, hs=hs):
+            q, k, v = inputs(True)
+            dout = b.randn(B, T, NH, hs).transpose(1, 2)
+            out = checked(mode, lambda: attend(q, k, v))  # the forward, untimed
+
+            def step():
+                return torch.autograd.grad(out, (q, k, v), dout, retain_graph=True)
+            checked(mode, step)  # the backend's backward may be missing where its forward is not
+            return step
+
+        def fwdbwd(mode, B=B, NH=NH, T=T, hs=hs):
+            q, k, v = inputs(True)
+            dout = b.randn(B, T, NH, hs).transpose(1, 2)
+
+            def step():
+                return torch.autograd.grad(attend(q, k, v), (q, k, v), dout)
+            checked(mode, step)
+            return step
+
+        for op, amount, setup in [("flash_attention_forward", flops, fwd), ("flash_attention_backward", 2.5 * flops, bwd),
+                                  ("flash_attention_fwdbwd", 3.5 * flops, fwdbwd)]:
+            b.case(op, shape, amount, "TFLOP/s", setup, modes=list(backends), context=context)
 
 
 def run_parameters(b):
@@ -554,8 +668,8 @@ def main(argv=None):
         if m not in ("eager", "compile"):
             ap.error(f"--modes: unknown mode '{m}' (eager, compile)")
     for op in args.op or []:
-        if op not in OPS:
-            ap.error(f"--op '{op}' is not a benchmarked op (known: {', '.join(OPS)})")
+        if op not in OPS and op not in GROUPS:
+            ap.error(f"--op '{op}' is not a benchmarked op (known: {', '.join(OPS)}; attention = all the attention rows)")
     sizes = QUICK if args.quick else Sizes()
     if args.quick:
         args.runs, args.warmup = min(args.runs, 3), min(args.warmup, 1)

@@ -42,9 +42,10 @@ void register_bench(CLI::App& app) {
   auto opts = std::make_shared<bench::KernelBenchOptions>();
   auto* k = bench->add_subcommand(
       "kernels",
-      "time every CUDA kernel of the training step at GPT-2 124M shapes: median us, GB/s or TFLOP/s, % of the "
-      "measured peak (device-to-device copy, cuBLAS bf16 GEMM)");
-  k->add_option("--op", opts->ops, "only this op (repeatable; default: all; an unknown name lists them)");
+      "time every CUDA kernel of the training step at GPT-2 124M shapes (flash attention at the FlashAttention-2 "
+      "paper's): median us, GB/s or TFLOP/s, % of the measured peak (device-to-device copy, cuBLAS bf16 GEMM)");
+  k->add_option("--op", opts->ops,
+                "only this op (repeatable; default: all; attention = every attention row; an unknown name lists them)");
   k->add_option("--csv", opts->csv_path, "also write the rows to this CSV file (op,shape,dtype,median_us,rate,unit,pct_peak)");
   k->add_option("--tokens", opts->tokens, "N = B*T values (T = min(N, 1024)); default 8192 65536");
   k->add_option("--runs", opts->runs, "timed runs per op, the median is reported")->capture_default_str();

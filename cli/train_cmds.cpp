@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "core/comm.h"
+#include "core/ops.h"
 #include "train/config.h"
 #include "train/dpo.h"
 #include "train/pretrain.h"
@@ -65,7 +66,11 @@ CLI::App* add_train_command(CLI::App& app, const char* name, const char* help, R
     static std::ostream null_log(nullptr);  // no buffer: writes are dropped
     const bool rank0 = dist_env().rank == 0;
     if (!rank0) options.log = &null_log;
-    const TrainResult result = runner(load_config(args->config, args->sets), options);
+    const Config config = load_config(args->config, args->sets);
+    // The GPU attention kernel (config key `attention`: auto | flash | interim), a process-wide
+    // setting read by ops::attention; it has no effect on device: cpu.
+    ops::set_attention_kernel(ops::parse_attention_kernel(config.attention));
+    const TrainResult result = runner(config, options);
     if (rank0) print_done(result);
   });
   return cmd;

@@ -6,6 +6,7 @@
 //
 // Shapes: B batch, T time, C channels, NH heads, V real vocab, Vp padded vocab.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -37,7 +38,35 @@ Tensor layernorm_linear(const Tensor& x, const Tensor& ln_w, const Tensor& ln_b,
                         const Tensor& bias, float eps = 1e-5f);
 
 // causal self-attention: qkv (B, T, 3C) -> (B, T, C)
+// On the CPU: the reference (kernels/cpu/attention.cpp), whatever attention_kernel() says.
+// On a GPU: the kernel chosen by attention_kernel() below.
 Tensor attention(const Tensor& qkv, int n_head);
+
+// Which GPU kernel attention() runs; a process-wide setting (the config key `attention`).
+//   automatic  flash when the activations are bf16 and the head dim C / NH is one the flash kernel
+//              supports (cuda::flash_attention_supported: 64, 128), else interim   (the default)
+//   flash      the flash kernel (kernels/cuda/flash_attention_*.cu: saves out and a per-row
+//              logsumexp, no (B, NH, T, T) tensor); an f32 model or another head dim is a UserError
+//   interim    cuBLAS batched GEMMs + softmax, saving the (B, NH, T, T) probabilities (any dtype,
+//              any head dim)
+// Read when attention() runs (the forward); its backward uses the kernel its forward chose.
+enum class AttentionKernel { automatic, flash, interim };
+void set_attention_kernel(AttentionKernel kernel);
+AttentionKernel attention_kernel();
+// "auto" | "flash" | "interim" (the config's spelling) -> the enum; anything else is a UserError.
+AttentionKernel parse_attention_kernel(const std::string& name);
+const char* attention_kernel_name(AttentionKernel kernel);  // "auto", "flash" or "interim"
+// Sets the kernel for a scope and restores the previous setting when it ends (tests, benchmarks).
+class AttentionKernelScope {
+ public:
+  explicit AttentionKernelScope(AttentionKernel kernel) : saved_(attention_kernel()) { set_attention_kernel(kernel); }
+  ~AttentionKernelScope() { set_attention_kernel(saved_); }
+  AttentionKernelScope(const AttentionKernelScope&) = delete;
+  AttentionKernelScope& operator=(const AttentionKernelScope&) = delete;
+
+ private:
+  AttentionKernel saved_;
+};
 
 // Causal attention of Tn new tokens over a KV cache (generation; no gradient):
 // qkv (B, Tn, 3C) -> (B, Tn, C). k_cache, v_cache (B, NH, Tmax, hs) f32. Row b's new keys

@@ -39,7 +39,7 @@ Harness::~Harness() {
 }
 
 bool Harness::wants(const std::string& op) const {
-  return opts_.ops.empty() || std::find(opts_.ops.begin(), opts_.ops.end(), op) != opts_.ops.end();
+  return kernel_bench_selected(opts_.ops, op);
 }
 
 void Harness::print_header() {

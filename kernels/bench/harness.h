@@ -67,7 +67,7 @@ class Harness {
 
   cudaStream_t stream() const { return stream_; }
   const std::string& dtype() const { return opts_.dtype; }
-  // Was this op asked for (--op), or were all?
+  // Was this op asked for (--op, itself or through a group such as "attention"), or were all?
   bool wants(const std::string& op) const;
 
   // Median time of `launch` in microseconds (the method at the top of this file).

@@ -9,7 +9,9 @@
 //   linear                                the five of a GPT-2 layer and head: qkv C->3C, attn_proj C->C,
 //                                         fc C->4C (also with the GELU epilogue), fc_proj 4C->C,
 //                                         lm_head C->Vp (tied wte, (OC, C) layout, no bias)
-//   attention                             (B, T, 3C) packed qkv, causal
+//   attention_interim                     (B, T, 3C) packed qkv, causal, the interim cuBLAS kernel
+//   flash_attention                       not at GPT-2 shapes: the FlashAttention-2 paper's (B = 16384 / T,
+//                                         C = NH * hs = 2048, T = 512 ... 8192, hs 64 and 128), bf16 only
 //   adamw_update, sum_squares             all 124,475,904 parameters of GPT-2 124M with Vp = 50304
 //
 // Bytes moved, per op (s = sizeof(T), the minimal traffic: every input read once, every output
@@ -18,7 +20,9 @@
 // 2*B*NH*T*T*hs (half of QK^T and PV), backward 2.5x the forward.
 //
 // The names and shape strings here are also those of bench/torch_kernels.py (same rows for
-// PyTorch), so bench/compare_kernels.py can join the two CSVs on (op, shape).
+// PyTorch), so bench/compare_kernels.py can join the two CSVs on (op, shape): the op list and the
+// shapes are written in both files, so a change here needs the same change there.
+// `--op attention` selects every attention row (kernel_bench_group in kernel_bench.h).
 #include <algorithm>
 #include <set>
 #include <string>
@@ -281,7 +285,8 @@ void bench_tokens(Harness& h, int64_t tokens) {
     }
   }
 
-  if (h.wants("attention_forward") || h.wants("attention_backward")) {
+  // The interim kernel (cuBLAS + softmax), which the model runs for f32 and other head dims.
+  if (h.wants("attention_interim_forward") || h.wants("attention_interim_backward")) {
     const std::string shape = "B=" + str(B) + " T=" + str(T_) + " C=" + str(C) + " NH=" + str(NH);
     const double flops = 2.0 * B * NH * T_ * T_ * hs;  // causal: half of 4*B*NH*T*T*hs
     DevBuf<T> qkv((int64_t)N * 3 * C), out((int64_t)N * C), att(B * NH * T_ * T_), dout((int64_t)N * C),
@@ -290,15 +295,54 @@ void bench_tokens(Harness& h, int64_t tokens) {
     h.normal(qkv.get(), qkv.size());
     h.normal(dout.get(), dout.size());
     h.normal(dqkv.get(), dqkv.size(), 0.0f, 1e-3f);
-    if (h.wants("attention_forward"))
-      h.row_flops("attention_forward", shape, flops,
+    if (h.wants("attention_interim_forward"))
+      h.row_flops("attention_interim_forward", shape, flops,
                   [&] { cuda::attention_forward<T>(out, att, scratch, qkv, (int)B, (int)T_, C, NH, st); });
-    if (h.wants("attention_backward")) {
+    if (h.wants("attention_interim_backward")) {
       cuda::attention_forward<T>(out, att, scratch, qkv, (int)B, (int)T_, C, NH, st);  // the saved att
-      h.row_flops("attention_backward", shape, 2.5 * flops, [&] {
+      h.row_flops("attention_interim_backward", shape, 2.5 * flops, [&] {
         cuda::attention_backward<T>(dqkv, scratch, dout, qkv, att, (int)B, (int)T_, C, NH, st);
       });
     }
+  }
+}
+
+// The flash attention kernel (bf16 only: skipped under --dtype f32; once, whatever --tokens) at the
+// FlashAttention-2 paper's shapes (flash_bench_shapes(): 16k tokens, C = NH*hs = 2048, T = 512 ...
+// 8192, hs 64 and 128), packed qkv (B, T, 3C) as in the model. Causal FLOPs as for the interim rows:
+// forward 2*B*NH*T*T*hs, backward 2.5x, forward + backward 3.5x. The backward row includes its
+// D = rowsum(dout * out) kernel; the fwdbwd row is one forward then one backward, as in training.
+void bench_flash_attention(Harness& h) {
+  if (!h.wants("flash_attention_forward") && !h.wants("flash_attention_backward") &&
+      !h.wants("flash_attention_fwdbwd"))
+    return;
+  if (h.dtype() != "bf16") return;  // the kernel exists for bf16 only
+  cudaStream_t st = h.stream();
+  for (const FlashBenchShape& sh : flash_bench_shapes()) {
+    const int B = sh.B, NH = sh.NH, T_ = sh.T, C = sh.NH * sh.hs;
+    const int64_t N = (int64_t)B * T_;
+    const std::string shape = flash_bench_shape_str(sh);
+    const double flops = 2.0 * B * NH * T_ * T_ * sh.hs;
+    DevBuf<bf16> qkv(N * 3 * C), out(N * C), dout(N * C), dqkv(N * 3 * C);
+    DevBuf<float> lse((int64_t)B * NH * T_);
+    DevBuf<unsigned char> scratch(cuda::flash_attention_backward_scratch_bytes(B, T_, C, NH));
+    h.normal(qkv.get(), qkv.size());
+    h.normal(dout.get(), dout.size());
+    h.normal(dqkv.get(), dqkv.size(), 0.0f, 1e-3f);
+    if (h.wants("flash_attention_forward"))
+      h.row_flops("flash_attention_forward", shape, flops,
+                  [&] { cuda::flash_attention_forward(out, lse, qkv, B, T_, C, NH, st); });
+    if (h.wants("flash_attention_backward")) {
+      cuda::flash_attention_forward(out, lse, qkv, B, T_, C, NH, st);  // the saved out and lse
+      h.row_flops("flash_attention_backward", shape, 2.5 * flops, [&] {
+        cuda::flash_attention_backward(dqkv, scratch, dout, qkv, out, lse, B, T_, C, NH, st);
+      });
+    }
+    if (h.wants("flash_attention_fwdbwd"))
+      h.row_flops("flash_attention_fwdbwd", shape, 3.5 * flops, [&] {
+        cuda::flash_attention_forward(out, lse, qkv, B, T_, C, NH, st);
+        cuda::flash_attention_backward(dqkv, scratch, dout, qkv, out, lse, B, T_, C, NH, st);
+      });
   }
 }
 
@@ -351,6 +395,7 @@ void bench_parameters(Harness& h) {
 template <typename T>
 void run_all(Harness& h, const KernelBenchOptions& o) {
   for (int64_t tokens : o.tokens) bench_tokens<T>(h, tokens);
+  bench_flash_attention(h);
   bench_parameters<T>(h);
 }
 

@@ -10,7 +10,9 @@
 // and 65536), it prints the shape, the median time (5 warm-ups, then 50 timed runs, each after an
 // L2 flush, cudaEvents around the op alone on one stream), the achieved rate (GB/s over the op's
 // minimal traffic for memory-bound ops, TFLOP/s for matmuls and attention) and that rate as a
-// percentage of the measured ceiling. --csv writes the same rows to a file
+// percentage of the measured ceiling. The flash attention kernel is timed apart from those, at the
+// FlashAttention papers' setting (16k tokens per batch, C = NH*hs = 2048, T = 512 ... 8192, hs 64
+// and 128; bf16 only, so not run under --dtype f32; kernel_bench.cpp). --csv writes the same rows to a file
 // (op,shape,dtype,median_us,rate,unit,pct_peak); bench/torch_kernels.py writes the same rows for
 // PyTorch and bench/compare_kernels.py puts the two side by side.
 //
@@ -43,6 +45,7 @@ struct KernelBenchUsageError : std::invalid_argument {
 
 // Every op the benchmark knows, in the order it runs them. "peak_copy" and "peak_gemm" are the
 // two ceilings; they always run (the percentages need them) but may be named to run only them.
+// (bench/torch_kernels.py's OPS is the same list: keep the two in step.)
 inline const std::vector<std::string>& kernel_bench_ops() {
   static const std::vector<std::string> ops = {
       "peak_copy",          "peak_gemm",
@@ -56,10 +59,47 @@ inline const std::vector<std::string>& kernel_bench_ops() {
       "embedding_forward",  "embedding_backward",
       "bias_backward",
       "linear_forward",     "linear_forward_gelu", "linear_backward",
-      "attention_forward",  "attention_backward",
+      "attention_interim_forward", "attention_interim_backward",
+      "flash_attention_forward", "flash_attention_backward", "flash_attention_fwdbwd",
       "sum_squares",        "adamw_update",
   };
   return ops;
+}
+
+// Names for --op that stand for several ops: "attention" = every attention row (the interim
+// kernel's and the flash kernel's).
+inline std::vector<std::string> kernel_bench_group(const std::string& name) {
+  if (name == "attention")
+    return {"attention_interim_forward", "attention_interim_backward", "flash_attention_forward",
+            "flash_attention_backward", "flash_attention_fwdbwd"};
+  return {};
+}
+
+// Whether op runs under --op `selected` (empty = all): named itself or through a group.
+inline bool kernel_bench_selected(const std::vector<std::string>& selected, const std::string& op) {
+  if (selected.empty()) return true;
+  for (const auto& s : selected) {
+    if (s == op) return true;
+    for (const auto& g : kernel_bench_group(s))
+      if (g == op) return true;
+  }
+  return false;
+}
+
+// The flash attention rows' shapes (FlashAttention-2 paper, fig. 5): 16k tokens per batch
+// (B = 16384 / T), C = NH * hs = 2048, causal. bench/torch_kernels.py's FLASH_SHAPES is the same.
+struct FlashBenchShape {
+  int B, NH, T, hs;
+};
+inline std::vector<FlashBenchShape> flash_bench_shapes() {
+  std::vector<FlashBenchShape> v;
+  for (int hs : {64, 128})
+    for (int T : {512, 1024, 2048, 4096, 8192}) v.push_back({16384 / T, 2048 / hs, T, hs});
+  return v;
+}
+inline std::string flash_bench_shape_str(const FlashBenchShape& s) {
+  return "B=" + std::to_string(s.B) + " NH=" + std::to_string(s.NH) + " T=" + std::to_string(s.T) +
+         " hs=" + std::to_string(s.hs);
 }
 
 // GPT-2 124M's fixed sizes, shared by the benchmark and its shape strings.
@@ -73,12 +113,13 @@ inline int64_t bench_seq_len(int64_t tokens) { return tokens < kBenchMaxT ? toke
 inline void check_kernel_bench_options(KernelBenchOptions& o) {
   if (o.tokens.empty()) o.tokens = {8192, 65536};
   for (const auto& op : o.ops) {
-    bool known = false;
+    bool known = !kernel_bench_group(op).empty();
     for (const auto& k : kernel_bench_ops()) known = known || k == op;
     if (!known) {
       std::string all;
       for (const auto& k : kernel_bench_ops()) all += (all.empty() ? "" : ", ") + k;
-      throw KernelBenchUsageError("--op '" + op + "' is not a benchmarked op (known: " + all + ")");
+      throw KernelBenchUsageError("--op '" + op + "' is not a benchmarked op (known: " + all +
+                                  "; attention = all the attention rows)");
     }
   }
   for (int64_t n : o.tokens) {

@@ -207,8 +207,10 @@ void fill_normal(T* out, int64_t n, uint64_t key, uint64_t base, float mean, flo
 
 // ---- flash_attention.cu (flash_attention_fwd.cu, flash_attention_bwd.cu): causal attention on
 // tensor cores, never materialising T x T. bf16 only, head dims 64 and 128, any T >= 1.
-// qkv (B, T, 3C) packed as for attention_forward; 16-byte-aligned bf16 pointers. Not yet wired into
-// the model (docs/attention.md).
+// qkv (B, T, 3C) packed as for attention_forward; 16-byte-aligned bf16 pointers. ops::attention
+// runs it on a GPU when ops::attention_kernel() (config key `attention`) picks it: by default for
+// bf16 with a supported head dim, else the interim version above (core/ops/attention.cpp,
+// docs/attention.md).
 // True for the head dims (C / NH) the kernels are compiled for: 64 and 128.
 bool flash_attention_supported(int head_dim);
 // out (B, T, C); lse (B, NH, T) fp32 = ln sum_{j<=t} exp(q_t . k_j / sqrt(hs)), saved for the backward.

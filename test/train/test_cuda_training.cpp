@@ -1,6 +1,7 @@
 // test/train/test_cuda_training.cpp: the whole GPT on CUDA against the CPU (forward + backward,
 // fp32 and bf16), 50 AdamW steps on both from the same weights and data, the caching allocator's
-// "no cudaMalloc after the first step", and the GPU error messages.
+// "no cudaMalloc after the first step", the GPU error messages, and the flash attention kernel
+// against the interim one in a whole bf16 GPT (ops::set_attention_kernel).
 // Tagged [cuda]; on a machine without a GPU (or a build without nvcc) each says so and passes.
 //
 // Tolerances (none of them has been observed on a GPU yet: tighten them from the first run's
@@ -20,6 +21,7 @@
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "core/cuda.h"
+#include "core/ops.h"
 #include "model/gpt.h"
 #include "test/kernels/cuda_test_util.h"
 #include "train/adamw.h"
@@ -190,4 +192,105 @@ TEST_CASE("Tensors move between host and GPU, and convert f32 <-> bf16 there as 
   filled.fill(1.5f);
   CHECK(filled.to_vector() == std::vector<float>(37, 1.5f));
   CHECK(dev.clone().to_vector() == v);
+}
+
+TEST_CASE("Flash attention in a bf16 GPT (head dim 64, odd T) matches the interim kernel; auto picks it",
+          "[cuda][model][flash]") {
+  GPTCU_REQUIRE_GPU();
+  using ops::AttentionKernel;
+  GPTConfig c = small_config();
+  c.n_embd = 128;  // n_head 2: head dim 64, a flash head dim
+  c.block_size = 37;  // odd T: a partial tail tile
+  const Device gpu{Device::cuda, 0};
+  const Batch batch = random_batch(c, 3, 13, false);
+  GPT cpu_model(c);
+  cpu_model.init_weights(17);
+  const Result ref = loss_and_grads(cpu_model, batch);
+  auto gpu_run = [&](AttentionKernel kernel, DType dtype) {
+    ops::AttentionKernelScope scope(kernel);
+    GPT model(c);
+    model.flat_parameters().copy_from(cpu_model.flat_parameters());
+    model.to(gpu, dtype);
+    return loss_and_grads(model, batch);
+  };
+  const Result flash = gpu_run(AttentionKernel::flash, DType::bf16);
+  const Result interim = gpu_run(AttentionKernel::interim, DType::bf16);
+  const double gap = rel_l2(flash.grads, interim.grads);
+  const double flash_err = rel_l2(flash.grads, ref.grads), interim_err = rel_l2(interim.grads, ref.grads);
+  INFO("loss: flash " << flash.loss << ", interim " << interim.loss << ", CPU f32 " << ref.loss
+                      << "; gradient relative L2: flash vs interim " << gap << ", flash vs CPU " << flash_err
+                      << ", interim vs CPU " << interim_err);
+  // bf16 tolerances as for the whole model against the CPU above (1% loss, 5% gradient L2)
+  CHECK(std::abs(flash.loss - interim.loss) <= 1e-2 * std::abs(interim.loss));
+  CHECK(gap <= 5e-2);
+  CHECK(std::abs(flash.loss - ref.loss) <= 1e-2 * std::abs(ref.loss));
+  // flash-attention's own rule, at model scale: no worse than 2x the interim bf16 kernel's error
+  // (+ 1e-3 so that two nearly exact runs do not fail on noise)
+  CHECK(flash_err <= 2 * interim_err + 1e-3);
+
+  // auto takes flash here (bf16, head dim 64): the same bits, as both kernels are deterministic
+  const Result automatic = gpu_run(AttentionKernel::automatic, DType::bf16);
+  CHECK(automatic.loss == flash.loss);
+  CHECK(automatic.grads == flash.grads);
+  // ... and interim for f32, where flash does not apply; `flash` itself is then a one-line error
+  const Result auto_f32 = gpu_run(AttentionKernel::automatic, DType::f32);
+  const Result interim_f32 = gpu_run(AttentionKernel::interim, DType::f32);
+  CHECK(auto_f32.loss == interim_f32.loss);
+  CHECK(auto_f32.grads == interim_f32.grads);
+  try {
+    gpu_run(AttentionKernel::flash, DType::f32);
+    FAIL("attention: flash ran on an f32 model");
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    CHECK_THAT(msg, Catch::Contains("flash needs bf16") && Catch::Contains("f32"));
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  autograd::clear_tape();  // the failed forward's recorded nodes
+}
+
+TEST_CASE("Flash attention: head dim 32 under `flash` is a one-line error; 50 bf16 AdamW steps follow interim's curve",
+          "[cuda][train][flash]") {
+  GPTCU_REQUIRE_GPU();
+  using ops::AttentionKernel;
+  const Device gpu{Device::cuda, 0};
+  {
+    const GPTConfig c = small_config();  // head dim 32
+    ops::AttentionKernelScope scope(AttentionKernel::flash);
+    GPT model(c);
+    model.init_weights(1);
+    model.to(gpu, DType::bf16);
+    const Batch batch = random_batch(c, 2, 1, false);
+    CHECK_THROWS_WITH(model.loss(batch.x, batch.y), Catch::Contains("head dim 32"));
+    autograd::clear_tape();
+  }
+  GPTConfig c = small_config();
+  c.n_embd = 128;  // head dim 64
+  c.block_size = 37;
+  GPT init(c);
+  init.init_weights(5);
+  auto curve = [&](AttentionKernel kernel) {
+    ops::AttentionKernelScope scope(kernel);
+    GPT model(c);
+    model.flat_parameters().copy_from(init.flat_parameters());
+    AdamW opt(model, AdamWConfig{});
+    opt.to_device(model.to(gpu, DType::bf16));
+    std::vector<float> losses;
+    for (int step = 0; step < 50; step++) {
+      const Batch batch = random_batch(c, 4, 200 + step, true);
+      model.zero_grad();
+      Tensor loss = model.loss(batch.x, batch.y);
+      losses.push_back(loss.item());
+      autograd::backward(loss);
+      opt.step(3e-3);
+    }
+    return losses;
+  };
+  const std::vector<float> flash = curve(AttentionKernel::flash), interim = curve(AttentionKernel::interim);
+  double worst = 0;
+  for (size_t i = 0; i < flash.size(); i++)
+    worst = std::max(worst, std::abs((double)flash[i] - interim[i]) / (0.05 + interim[i]));
+  INFO("flash: first loss " << flash.front() << ", last " << flash.back() << "; interim: " << interim.front() << ", "
+                            << interim.back() << "; worst relative gap " << worst);
+  CHECK(worst <= 5e-2);  // within bf16 noise of each other, as bf16 against the CPU above
+  CHECK(flash.back() < 0.5f * flash.front());
 }
