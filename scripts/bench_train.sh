@@ -136,17 +136,24 @@ slug=$(echo "$gpu" | tr '[:upper:]' '[:lower:]' | sed -E 's/^nvidia //; s/[^a-z0
 result="$out_dir/${stamp}-${slug}-train.md"
 python3 - "$run" "$config" "$steps" "$gpu" "$result" "${sets[*]:-}" <<'PY'
 import json, os, re, subprocess, sys
+import yaml
 run, config, steps, gpu, out, sets = sys.argv[1:7]
 rows = [json.loads(l) for l in open(f"{run}/gptcu/metrics.jsonl") if l.strip()]
 g = json.load(open(f"{run}/gptcu/summary.json"))
 t = json.load(open(f"{run}/torch.json"))
 log = open(f"{run}/gptcu.log").read()
 tokens_per_step = t["tokens_per_step"]
-# gptcu's steady tokens/s: the same steps as PyTorch's (after its first few), from metrics.jsonl
+# gptcu's steady tokens/s: the same steps as PyTorch's (after its first few), from metrics.jsonl.
+# gptcu reads its losses back only at log lines (train.log_every), so time_s is exact there and
+# spread evenly over the steps in between: start the steady stretch at the first exact row at or
+# after PyTorch's first steady step.
 skip = t["steady_from_step"] - 1
 times = [r["time_s"] for r in rows]
-steady = times[-1] - (times[skip - 1] if skip > 0 else 0.0)
-g_tps = tokens_per_step * (len(rows) - skip) / steady if steady > 0 else float("nan")
+log_every = int(yaml.safe_load(open(f"{run}/gptcu/config.yaml"))["train"]["log_every"])
+exact = [i for i, r in enumerate(rows) if r["step"] == 1 or r["step"] % log_every == 0]
+start = next((i for i in exact if i >= skip - 1), len(rows) - 1) if skip > 0 else -1
+steady = times[-1] - (times[start] if start >= 0 else 0.0)
+g_tps = tokens_per_step * (len(rows) - 1 - start) / steady if steady > 0 else float("nan")
 fpt = t["flops_per_token"]
 gemm, peak = t.get("gemm_flops_measured"), t.get("datasheet_flops")
 m = re.search(r"memory: peak (.*?) on ", log)
@@ -170,7 +177,8 @@ if gemm:
 if peak:
     table.append(("MFU vs datasheet peak (%)", 100 * fpt * g_tps / peak, 100 * t["mfu_datasheet"], ".1f"))
 table.append((f"loss after {len(rows)} steps", rows[-1]["loss"], t["losses"][-1], ".4f"))
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+commit = os.environ.get("GPTCU_COMMIT") or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                                          text=True).stdout.strip()  # no .git on a GPU machine
 date = subprocess.run(["date", "-u", "+%F %T"], capture_output=True, text=True).stdout.strip()
 lines = [f"## {os.path.basename(config)} on {gpu}: gptcu vs PyTorch, {len(rows)} steps",
          f"date (UTC) {date} | commit {commit} | torch {t['torch_version']} | {t['params']:,} parameters, "

@@ -15,7 +15,8 @@
 #     headers and libraries wherever the repository lies;
 #   - documentation, manual pages and static libraries (.a) are dropped (size).
 # It also copies Tiny Shakespeare (../shared/data/pretrain/tinyshakespeare.txt, which does not
-# travel with the repository) to .gpu-bundle/data/ for gpu_check.sh's training run, and writes
+# travel with the repository) and GPT-2's tokenizer to .gpu-bundle/data/ for gpu_check.sh's
+# training runs, and writes
 # .gpu-bundle/MANIFEST (packages and versions). Last, usr/ and data/ are packed into
 # .gpu-bundle/bundle.tar.gz (about 20 MiB; unpacked they are 60, too much for the 64 MiB that
 # travel with the tree); gpu_check.sh unpacks it into build-gpu/deps/. Nothing is installed here.
@@ -101,6 +102,13 @@ if [ -f "$data" ]; then
   cp "$data" "$B/data/"
 else
   echo "gpu_bundle: warning: $data not found: gpu_check.sh's training runs will be skipped" >&2
+fi
+# GPT-2's tokenizer, for gpu_check.sh's train-bench stage (GPT-2 124M beside PyTorch)
+tok="$ROOT/../shared/data/tokenizers/gpt2"
+if [ -f "$tok/encoder.json" ]; then
+  mkdir -p "$B/data/gpt2" && cp "$tok/encoder.json" "$tok/vocab.bpe" "$B/data/gpt2/"
+else
+  echo "gpu_bundle: warning: $tok not found: gpu_check.sh's train-bench stage will fail" >&2
 fi
 
 # One compressed file travels; gpu_check.sh unpacks it into its build folder.

@@ -21,6 +21,9 @@
 #   racecheck    compute-sanitizer --tool racecheck over test_kernels "[cuda]"   (GPU)
 #   train-gpu    gptcu pretrain --config configs/shakespeare_char.yaml --set device=cuda, 200 steps (GPU)
 #   train-cpu    the same on the CPU, and the two validation losses side by side
+#   train-bench  scripts/bench_train.sh: GPT-2 124M (configs/gpt2_124m.yaml) on Tiny Shakespeare in
+#                GPT-2 BPE, gptcu beside PyTorch, BENCH_STEPS (20) steps each, BENCH_SEARCH (0: no
+#                largest-micro-batch search); its table goes to the results folder (GPU)
 #   torch-compile  bench/torch_kernels.py --modes compile, then compare again, in the time left (GPU)
 # On a machine without a GPU the GPU stages say "skipped (no GPU)" and the rest still runs.
 #
@@ -109,8 +112,12 @@ if ! command -v pkg-config >/dev/null 2>&1; then
 fi
 # Tiny Shakespeare for the training runs: from the bundle (../shared does not travel), else ../shared
 DATA="$DEPS/data/tinyshakespeare.txt"
-[ -f "$ROOT/.gpu-bundle/bundle.tar.gz" ] || DATA="$ROOT/../shared/data/pretrain/tinyshakespeare.txt"
-export DATA
+GPT2_TOK="$DEPS/data/gpt2"
+if [ ! -f "$ROOT/.gpu-bundle/bundle.tar.gz" ]; then
+  DATA="$ROOT/../shared/data/pretrain/tinyshakespeare.txt"
+  GPT2_TOK="$ROOT/../shared/data/tokenizers/gpt2"
+fi
+export DATA GPT2_TOK
 
 # deps: unpack the bundle and make build-gpu/deps/runtime hold links to the bundled shared
 # libraries whose soname the system's loader does not know (libgfortran for OpenBLAS, say), so
@@ -226,7 +233,7 @@ write_results() {
   } >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$RESULTS" "$OUT/" 2>/dev/null
-    cp "$FILES"/*.csv "$OUT/" 2>/dev/null
+    cp "$FILES"/*.csv "$FILES"/*-train.md "$OUT/" 2>/dev/null
     tar -czf "$OUT/logs.tar.gz" -C "$W" logs 2>/dev/null
   fi
   return 0
@@ -253,6 +260,7 @@ S_MEMCHECK="\"\$SAN\" --tool memcheck --error-exitcode 1 --print-limit 20 $BUILD
 S_RACECHECK="\"\$SAN\" --tool racecheck --error-exitcode 1 --print-limit 20 $BUILD/test/test_kernels '[cuda]'"
 S_TRAIN_GPU="rm -rf $W/runs/gpu && $G pretrain --config $ROOT/configs/shakespeare_char.yaml --set device=cuda $TRAIN_SET --set run.dir=$W/runs/gpu"
 S_TRAIN_CPU="rm -rf $W/runs/cpu && $G pretrain --config $ROOT/configs/shakespeare_char.yaml --set device=cpu $TRAIN_SET --set run.dir=$W/runs/cpu; rc=\$?; echo; $VAL_CMP; exit \$rc"
+S_TRAIN_BENCH="rm -rf $W/gpt2_data $W/runs/bench_train && $G data prepare --config $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK --set 'prepare.inputs=[$DATA]' >$LOGS/gpt2_prepare.log && STEPS=\${BENCH_STEPS:-20} SEARCH=\${BENCH_SEARCH:-0} GPTCU=$G RUN_DIR=$W/runs/bench_train OUT_DIR=$FILES bash $ROOT/scripts/bench_train.sh $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK"
 S_TORCH_COMPILE="PYTHONUNBUFFERED=1 $PY $ROOT/bench/torch_kernels.py --modes compile --csv $FILES/torch_compile.csv"
 
 if [ "$dry" = 1 ]; then
@@ -260,7 +268,7 @@ if [ "$dry" = 1 ]; then
   echo "CMAKE_PREFIX_PATH=$CMAKE_PREFIX_PATH"
   echo "PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TORCH_COMPILE; do
+  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TRAIN_BENCH S_TORCH_COMPILE; do
     echo "$s: ${!s}"
   done
   exit 0
@@ -293,6 +301,7 @@ if [ "$built" = 1 ] || ! wanted configure; then
   else
     record train-gpu "FAILED (no $DATA)" 0 "$S_TRAIN_GPU"
   fi
+  run_stage train-bench 240 GPU "$S_TRAIN_BENCH"
   run_stage torch-compile 300 GPU "$S_TORCH_COMPILE"
   [ "$HAVE_GPU" = 1 ] && wanted compare && run_stage compare-all 20 GPU "$S_COMPARE"
 else
