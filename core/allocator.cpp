@@ -111,7 +111,9 @@ void* cuda_alloc(Device device, size_t bytes) {
   }
   void* p = nullptr;
   cudaError_t err = cudaMalloc(&p, size);
-  if (err == cudaErrorMemoryAllocation) {  // give the cache back and try once more
+  // While a CUDA graph is being captured, a sync or a cudaFree would break the capture and could
+  // free blocks still in use by queued work: fail at once; the eager rerun retries safely.
+  if (err == cudaErrorMemoryAllocation && !pool.open_pool) {  // give the cache back and try once more
     cudaGetLastError();
     cudaStreamSynchronize(cuda_stream(device));
     pool.release_locked();

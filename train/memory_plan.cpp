@@ -109,7 +109,7 @@ MemoryPlan plan_memory(const MemoryPlanSpec& s) {
       rc_ln ? std::max(7 * u + lin(4 * C), 6 * u + ln) : std::max(6 * u + lin(4 * C), 2 * u + ln),  // c_fc, ln_2
       3 * u + lin(C),                                        // residual, attn c_proj
       5 * u + att_scratch,                                   // attention
-      rc_ln ? std::max(6 * u + lin(3 * C), 4 * u + ln) : std::max(5 * u + lin(3 * C), 2 * u + ln),  // c_attn, ln_1
+      rc_ln ? std::max(6 * u + lin(3 * C), 5 * u + ln) : std::max(5 * u + lin(3 * C), 2 * u + ln),  // c_attn, ln_1
   };
   const int64_t block = *std::max_element(std::begin(steps), std::end(steps));
   p.transient = std::max({head, ln_f, block});
