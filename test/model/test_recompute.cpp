@@ -12,33 +12,15 @@
 #include "core/ops.h"
 #include "model/gpt.h"
 #include "test/kernels/cuda_test_util.h"
+#include "test/model/gpt_fixtures.h"
 
 using namespace gptcu;
 
 namespace {
 
-GPTConfig small_config() {
-  GPTConfig c;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 64;
-  c.block_size = 33;   // odd T
-  c.vocab_size = 100;  // padded to 128
-  return c;
-}
-
-struct Batch {
-  Tensor x, y;
-};
-Batch random_batch(const GPTConfig& c, int B, int T, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::vector<int32_t> x(B * T), y(B * T);
-  for (int i = 0; i < B * T; i++) {
-    x[i] = (int)(gen() % c.vocab_size);
-    y[i] = gen() % 11 == 0 ? -1 : (int)(gen() % c.vocab_size);  // a few ignored targets
-  }
-  return {Tensor::from_vector(x, {B, T}), Tensor::from_vector(y, {B, T})};
-}
+GPTConfig small_config() { return test::small_gpt_config(); }
+using Batch = test::TokenBatch;
+Batch random_batch(const GPTConfig& c, int B, int T, uint32_t seed) { return test::random_token_batch(c, B, T, seed); }
 
 // Loss, flat gradients and the peak bytes above what was held before the forward, of one
 // forward + backward on `dev`.

@@ -24,40 +24,18 @@
 #include "core/ops.h"
 #include "model/gpt.h"
 #include "test/kernels/cuda_test_util.h"
+#include "test/model/gpt_fixtures.h"
 #include "train/adamw.h"
 
 using namespace gptcu;
 
 namespace {
 
-GPTConfig small_config() {
-  GPTConfig c;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 64;
-  c.block_size = 33;  // odd T
-  c.vocab_size = 100;  // padded to 128
-  return c;
-}
-
-// tokens and targets (B, T); a few targets ignored (-1)
-struct Batch {
-  Tensor x, y;
-};
+GPTConfig small_config() { return test::small_gpt_config(); }
+using Batch = test::TokenBatch;
+// tokens and targets (B, T); pattern: learnable; else uniform with a few targets ignored (-1)
 Batch random_batch(const GPTConfig& c, int B, uint32_t seed, bool pattern) {
-  std::mt19937 gen(seed);
-  std::vector<int32_t> x(B * c.block_size), y(B * c.block_size);
-  for (int b = 0; b < B; b++) {
-    const int offset = (int)(gen() % 7);
-    for (int t = 0; t < c.block_size; t++) {
-      const int i = b * c.block_size + t;
-      // pattern: a learnable sequence (loss falls); else uniform ids
-      x[i] = pattern ? (offset + t) % 11 : (int)(gen() % c.vocab_size);
-      y[i] = pattern ? (offset + t + 1) % 11 : (int)(gen() % c.vocab_size);
-      if (!pattern && gen() % 13 == 0) y[i] = -1;
-    }
-  }
-  return {Tensor::from_vector(x, {B, c.block_size}), Tensor::from_vector(y, {B, c.block_size})};
+  return test::random_token_batch(c, B, c.block_size, seed, pattern);
 }
 
 double rms(const std::vector<float>& v) {

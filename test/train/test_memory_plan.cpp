@@ -5,13 +5,13 @@
 // without one).
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "model/gpt.h"
 #include "test/kernels/cuda_test_util.h"
+#include "test/model/gpt_fixtures.h"
 #include "train/adamw.h"
 #include "train/memory_plan.h"
 
@@ -19,15 +19,7 @@ using namespace gptcu;
 
 namespace {
 
-GPTConfig small_config(int vocab) {
-  GPTConfig c;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 64;
-  c.block_size = 64;
-  c.vocab_size = vocab;
-  return c;
-}
+GPTConfig small_config(int vocab) { return test::small_gpt_config(64, vocab); }
 
 // Peak bytes above what was held before the batch's token ids were made, over one forward + backward.
 int64_t measured_peak(GPT& model, int B, int T, uint32_t seed) {
@@ -35,10 +27,8 @@ int64_t measured_peak(GPT& model, int B, int T, uint32_t seed) {
   model.zero_grad();
   const int64_t before = memory_stats(dev).current_bytes;
   reset_peak_memory(dev);
-  std::mt19937 gen(seed);
-  std::vector<int32_t> x(B * T), y(B * T);
-  for (int i = 0; i < B * T; i++) x[i] = (int)(gen() % model.config().vocab_size), y[i] = (int)(gen() % model.config().vocab_size);
-  Tensor tokens = Tensor::from_vector(x, {B, T}).to(dev), targets = Tensor::from_vector(y, {B, T}).to(dev);
+  const test::TokenBatch batch = test::random_token_batch(model.config(), B, T, seed, false, /*ignore=*/false);
+  Tensor tokens = batch.x.to(dev), targets = batch.y.to(dev);
   Tensor loss = model.loss(tokens, targets);
   autograd::backward(loss);
   return memory_stats(dev).peak_bytes - before;
