@@ -4,7 +4,7 @@
 namespace gptcu::autograd {
 namespace {
 struct Node {
-  Tensor output;
+  Tensor output;  // undefined for a marker
   std::function<void()> backward;
 };
 thread_local std::vector<Node> t_tape;
@@ -28,6 +28,10 @@ void record(const Tensor& output, std::function<void()> backward) {
   t_tape.push_back(Node{out, std::move(backward)});
 }
 
+void record_marker(std::function<void()> reached) {
+  if (t_grad_enabled) t_tape.push_back(Node{Tensor(), std::move(reached)});
+}
+
 void backward(const Tensor& loss, float seed) {
   GPTCU_CHECK(loss.numel() == 1, "backward() needs a one-element loss, got ", loss.str());
   GPTCU_CHECK(loss.requires_grad(), "backward() on a loss that does not require grad");
@@ -38,6 +42,10 @@ void backward(const Tensor& loss, float seed) {
   try {
     for (size_t i = t_tape.size(); i-- > 0;) {
       Node& node = t_tape[i];
+      if (!node.output.defined()) {  // a marker
+        node.backward();
+        continue;
+      }
       if (node.output.grad().defined()) node.backward();
       node.output.clear_grad();  // intermediate: consumed
     }
@@ -49,7 +57,8 @@ void backward(const Tensor& loss, float seed) {
 }
 
 void clear_tape() {
-  for (Node& node : t_tape) node.output.clear_grad();
+  for (Node& node : t_tape)
+    if (node.output.defined()) node.output.clear_grad();
   t_tape.clear();
 }
 size_t tape_size() { return t_tape.size(); }

@@ -37,6 +37,11 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 // reads output.grad() and accumulates into its inputs). Marks output as requiring grad.
 void record(const Tensor& output, std::function<void()> backward);
 
+// Records a node with no output that backward() always runs, at its place in reverse order: when
+// it runs, every op recorded after it has had its backward run. Used to learn when gradients are
+// final (GPT::GradListener). Nothing is recorded when grad mode is off.
+void record_marker(std::function<void()> reached);
+
 // Runs the tape backwards from a one-element loss tensor (seed gradient: `seed`), then
 // clears the tape.
 void backward(const Tensor& loss, float seed = 1.0f);

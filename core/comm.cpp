@@ -239,6 +239,19 @@ std::vector<std::string> communicator_backends() {
   return b;
 }
 
+std::string requested_backend(Device device, const std::function<const char*(const char*)>& getenv) {
+  const char* v = getenv("GPTCU_COMM");
+  const std::string want = v ? v : "";
+  if (want.empty() || want == "auto") return "auto";
+  GPTCU_USER_CHECK(want == "single" || want == "mpi" || want == "nccl", "GPTCU_COMM='", want,
+                   "': expected auto, single, mpi or nccl");
+  GPTCU_USER_CHECK(want != "mpi" || device.is_cpu(), "GPTCU_COMM=mpi with device ", device.str(),
+                   ": MPI reduces CPU buffers; GPUs use nccl");
+  GPTCU_USER_CHECK(want != "nccl" || !device.is_cpu(), "GPTCU_COMM=nccl with device cpu: NCCL reduces GPU buffers; ",
+                   "the CPU uses mpi");
+  return want;
+}
+
 Communicator& process_communicator(Device device) {
   static std::unique_ptr<Communicator> comm;
   if (comm) {
@@ -247,9 +260,13 @@ Communicator& process_communicator(Device device) {
     return *comm;
   }
   const DistEnv env = dist_env();
-  if (env.world == 1) {
+  std::string backend = requested_backend(device, [](const char* name) { return std::getenv(name); });
+  if (backend == "auto") backend = env.world == 1 ? "single" : device.is_cpu() ? "mpi" : "nccl";
+  GPTCU_USER_CHECK(backend != "single" || env.world == 1, "GPTCU_COMM=single but the environment (", env.source,
+                   ") says world size ", env.world);
+  if (backend == "single") {
     comm = make_single_communicator(device);
-  } else if (device.is_cpu()) {
+  } else if (backend == "mpi") {
 #ifdef GPTCU_HAVE_MPI
     comm = detail::make_mpi_communicator(env);
 #else

@@ -12,7 +12,8 @@
 //       job step, i.e. when SLURM_STEP_ID is set: a batch script's own shell is not rank 0 of N)
 // and MASTER_ADDR / MASTER_PORT when set. Nothing set: one process (rank 0 of 1).
 //
-// Backends (process_communicator picks one):
+// Backends (process_communicator picks one; GPTCU_COMM=nccl|mpi asks for one even at world 1, so
+// that one GPU or one CPU process runs the data-parallel code path: scripts/launch.sh sets it):
 //   world 1             "single": every collective is a no-op (the buffers already hold the answer)
 //   world > 1, CPU      "mpi" (core/comm_mpi.cpp, when the build found Open MPI): the processes must
 //                       have been started by mpirun or srun, which give MPI its world
@@ -22,8 +23,10 @@
 //                       from MASTER_ADDR and MASTER_PORT + 1 when unset). Each rank binds GPU
 //                       LOCAL_RANK.
 //
-// All collectives are blocking and take buffers on the communicator's device: f32 or f64 (i32
-// too on MPI). Reductions: sum, avg (sum / world), max, min. Failure handling: set_timeout(s)
+// Collectives take buffers on the communicator's device: f32 or f64 (i32 too on MPI; bf16 too on
+// NCCL). On a GPU they are ordered after the work already queued on the device's compute stream
+// (core/cuda.h) that may have written the buffers. All are blocking except start_all_reduce, which
+// lets the backward pass go on while gradient buckets are reduced (train/data_parallel.h). Reductions: sum, avg (sum / world), max, min. Failure handling: set_timeout(s)
 // starts a watchdog; a collective that has not completed after s seconds (a rank died or hangs)
 // prints "gptcu: rank R of W: <op> did not complete within S s ..." to stderr and ends this
 // process with exit code 4, which makes mpirun / scripts/launch.sh stop the others.
@@ -75,6 +78,15 @@ class Communicator {
   virtual void all_gather(const void* send, void* recv, int64_t send_n, DType t) = 0;
   virtual void broadcast(void* data, int64_t n, DType t, int root) = 0;
   virtual void barrier() = 0;
+  // Non-blocking all-reduce in place: returns at once; `data` must be neither read nor written
+  // until finish_all_reduces(). MPI: MPI_Iallreduce. NCCL: queued on the communicator's stream
+  // behind the compute stream's work so far, so the compute stream runs on meanwhile. This base
+  // version reduces at once (the single backend).
+  virtual void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) { all_reduce(data, n, t, op); }
+  // Waits (under the watchdog) for every started all-reduce; afterwards their buffers hold the
+  // results, for the host and for work queued on the compute stream from now on.
+  virtual void finish_all_reduces() {}
+  virtual int pending_all_reduces() const { return 0; }  // started, not yet finished
   // Ends every rank of the run now (this one last), after printing `message` to stderr. For a
   // rank that hit an error while the others wait in a collective.
   [[noreturn]] virtual void abort(const std::string& message, int exit_code) = 0;
@@ -123,6 +135,10 @@ Communicator& process_communicator(Device device);
 
 // A world-1 communicator (tests; process_communicator uses it when the world is 1).
 std::unique_ptr<Communicator> make_single_communicator(Device device);
+
+// GPTCU_COMM: "" or "auto" (by world size and device, above), "single", "mpi" or "nccl"; UserError
+// for another value, or a backend the device cannot use (mpi on a GPU, nccl on the CPU).
+std::string requested_backend(Device device, const std::function<const char*(const char*)>& getenv);
 
 // What this build can do: "single" always, "mpi" and "nccl" when compiled in.
 std::vector<std::string> communicator_backends();

@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "core/comm.h"
 
@@ -134,6 +135,32 @@ class MpiCommunicator : public Communicator {
     }
   }
 
+  void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
+    char* p = static_cast<char*>(data);
+    for (int64_t done = 0; done < n;) {
+      const int chunk = (int)std::min<int64_t>(n - done, INT_MAX / 2);
+      MPI_Request req;
+      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, p + done * (int64_t)dtype_size(t), chunk, mpi_type(t), mpi_op(op), comm_, &req),
+                "MPI_Iallreduce", rank_);
+      pending_.push_back({req, p + done * (int64_t)dtype_size(t), chunk, t, op});
+      done += chunk;
+    }
+    // Open MPI moves non-blocking collectives on inside MPI calls: let the earlier ones progress.
+    int flag = 0;
+    for (Pending& q : pending_) check_mpi(MPI_Test(&q.req, &flag, MPI_STATUS_IGNORE), "MPI_Test", rank_);
+  }
+
+  void finish_all_reduces() override {
+    if (pending_.empty()) return;
+    Watch w(*this, "all_reduce (bucketed)");
+    for (Pending& q : pending_) {  // a finished request is MPI_REQUEST_NULL, which MPI_Wait skips
+      check_mpi(MPI_Wait(&q.req, MPI_STATUS_IGNORE), "MPI_Wait (MPI_Iallreduce)", rank_);
+      if (q.op == ReduceOp::avg) divide(q.data, q.n, q.t, world_);
+    }
+    pending_.clear();
+  }
+  int pending_all_reduces() const override { return (int)pending_.size(); }
+
   void barrier() override {
     Watch w(*this, "barrier");
     check_mpi(MPI_Barrier(comm_), "MPI_Barrier", rank_);
@@ -151,6 +178,14 @@ class MpiCommunicator : public Communicator {
  private:
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, world_ = 1;
+  struct Pending {  // a started MPI_Iallreduce
+    MPI_Request req;
+    void* data;
+    int64_t n;
+    DType t;
+    ReduceOp op;
+  };
+  std::vector<Pending> pending_;
 };
 
 }  // namespace

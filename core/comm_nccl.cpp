@@ -8,9 +8,11 @@
 //     MASTER_ADDR:(MASTER_PORT + 1)). With NCCL_COMM_ID set, ncclGetUniqueId only encodes that
 //     address (every rank gets the same id without talking) and rank 0's ncclCommInitRank opens
 //     the bootstrap socket there.
-// Every collective is enqueued on this communicator's stream and waited for (cudaStreamSynchronize)
-// under the watchdog, so a dead or hung peer ends this rank after the timeout instead of hanging
-// it. abort() calls ncclCommAbort. Host values (all_reduce_host) go through a small device buffer.
+// Every collective is enqueued on this communicator's stream, behind an event recorded on the
+// device's compute stream (so it reads what the kernels queued so far wrote), and waited for
+// (cudaStreamSynchronize) under the watchdog, so a dead or hung peer ends this rank after the
+// timeout instead of hanging it. start_all_reduce does not wait: the compute stream runs on (the
+// rest of the backward) while the bucket is reduced; finish_all_reduces waits for all of them. abort() calls ncclCommAbort. Host values (all_reduce_host) go through a small device buffer.
 #include <cuda_runtime.h>
 #include <nccl.h>
 
@@ -18,6 +20,7 @@
 #include <cstdlib>
 
 #include "core/comm.h"
+#include "core/cuda.h"
 #include "kernels/cuda/cuda_check.h"
 
 namespace gptcu {
@@ -60,6 +63,10 @@ ncclUniqueId bootstrap_id(const DistEnv& env) {
     return id;
   }
 #endif
+  if (env.world == 1 && !std::getenv("NCCL_COMM_ID")) {  // nobody to meet: a local id
+    GPTCU_NCCL_CHECK(ncclGetUniqueId(&id));
+    return id;
+  }
   if (!std::getenv("NCCL_COMM_ID")) {
     GPTCU_USER_CHECK(!env.master_addr.empty() && env.master_port > 0, "rank ", env.rank, " of ", env.world,
                      ": NCCL needs NCCL_COMM_ID=ADDR:PORT, or MASTER_ADDR and MASTER_PORT, or to be started by ",
@@ -82,6 +89,7 @@ class NcclCommunicator : public Communicator {
     device_ = Device{Device::cuda, env.local_rank};
     GPTCU_CUDA_CHECK(cudaSetDevice(env.local_rank));
     GPTCU_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GPTCU_CUDA_CHECK(cudaEventCreateWithFlags(&compute_done_, cudaEventDisableTiming));
     const ncclUniqueId id = bootstrap_id(env);
     GPTCU_NCCL_CHECK(ncclCommInitRank(&comm_, world_, id, rank_));
     GPTCU_CUDA_CHECK(cudaMalloc(&host_staging_, kStagingDoubles * sizeof(double)));
@@ -89,6 +97,7 @@ class NcclCommunicator : public Communicator {
   ~NcclCommunicator() override {
     if (comm_) ncclCommDestroy(comm_);
     if (host_staging_) cudaFree(host_staging_);
+    if (compute_done_) cudaEventDestroy(compute_done_);
     if (stream_) cudaStreamDestroy(stream_);
   }
 
@@ -99,24 +108,40 @@ class NcclCommunicator : public Communicator {
 
   void all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
     Watch w(*this, "all_reduce");
+    after_compute();
     GPTCU_NCCL_CHECK(ncclAllReduce(data, data, (size_t)n, nccl_type(t), nccl_op(op), comm_, stream_));
     wait();
   }
   void reduce_scatter(const void* send, void* recv, int64_t n, DType t, ReduceOp op) override {
     Watch w(*this, "reduce_scatter");
+    after_compute();
     GPTCU_NCCL_CHECK(ncclReduceScatter(send, recv, (size_t)n, nccl_type(t), nccl_op(op), comm_, stream_));
     wait();
   }
   void all_gather(const void* send, void* recv, int64_t n, DType t) override {
     Watch w(*this, "all_gather");  // NCCL detects send == recv + rank * n itself (in place)
+    after_compute();
     GPTCU_NCCL_CHECK(ncclAllGather(send, recv, (size_t)n, nccl_type(t), comm_, stream_));
     wait();
   }
   void broadcast(void* data, int64_t n, DType t, int root) override {
     Watch w(*this, "broadcast");
+    after_compute();
     GPTCU_NCCL_CHECK(ncclBroadcast(data, data, (size_t)n, nccl_type(t), root, comm_, stream_));
     wait();
   }
+  void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
+    after_compute();
+    GPTCU_NCCL_CHECK(ncclAllReduce(data, data, (size_t)n, nccl_type(t), nccl_op(op), comm_, stream_));
+    pending_++;
+  }
+  void finish_all_reduces() override {
+    if (pending_ == 0) return;
+    Watch w(*this, "all_reduce (bucketed)");
+    wait();
+    pending_ = 0;
+  }
+  int pending_all_reduces() const override { return pending_; }
   void barrier() override {
     double one = 1;
     all_reduce_host(&one, 1, ReduceOp::sum);
@@ -138,6 +163,11 @@ class NcclCommunicator : public Communicator {
   }
 
  private:
+  // This stream waits for what the compute stream has queued so far (kernels that wrote the buffers).
+  void after_compute() {
+    GPTCU_CUDA_CHECK(cudaEventRecord(compute_done_, cuda_stream(device_)));
+    GPTCU_CUDA_CHECK(cudaStreamWaitEvent(stream_, compute_done_, 0));
+  }
   void wait() {
     GPTCU_CUDA_CHECK(cudaStreamSynchronize(stream_));
     ncclResult_t async = ncclSuccess;
@@ -151,6 +181,8 @@ class NcclCommunicator : public Communicator {
   cudaStream_t stream_ = nullptr;
   ncclComm_t comm_ = nullptr;
   double* host_staging_ = nullptr;
+  cudaEvent_t compute_done_ = nullptr;
+  int pending_ = 0;  // started all-reduces
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/autograd.h"
 #include "core/ops.h"
 #include "core/rng.h"
 
@@ -171,9 +172,19 @@ Tensor GPT::hidden_states(const Tensor& tokens) {
                    " tokens is longer than the model's context (block_size ", config_.block_size, ")");
   if (!device().is_cpu() && tokens.device().is_cpu()) check_ids(tokens, 0, wte_.size(0), "token");
   Tensor x = ops::embedding(on_device(tokens, (int)wte_.size(0), "token"), wte_, wpe_);  // (B, T, C)
-  for (const Layer& L : layers_)
+  for (const Layer& L : layers_) {
+    mark(L.ln_1_w);
     x = block(L, x, [&](const Tensor& qkv) { return ops::attention(qkv, config_.n_head); });
+  }
+  mark(ln_f_w_);
   return ops::layernorm(x, ln_f_w_, ln_f_b_);
+}
+
+void GPT::mark(const Tensor& first_param) {
+  if (!listener_ || !autograd::grad_enabled()) return;
+  const int64_t at = ((const char*)first_param.raw() - (const char*)flat_params_.raw()) / (int64_t)dtype_size(dtype());
+  listener_->forward_marked(at);
+  autograd::record_marker([l = listener_, at] { l->backward_reached(at); });
 }
 
 Tensor GPT::block(const Layer& L, const Tensor& x_in, const std::function<Tensor(const Tensor&)>& attend) {

@@ -54,6 +54,21 @@ struct Recompute {
   bool operator==(const Recompute&) const = default;
 };
 
+// Told when the gradients of the flat parameters from an offset to the end are final during a
+// backward pass, so that data parallelism can start reducing them while the backward goes on
+// (train/data_parallel.h). The flat layout follows the forward: wte, wpe, h.0 ... h.L-1, ln_f
+// (score); a backward finishes it from the end, except wte and wpe (the tied LM head adds into wte
+// first, the embedding last).
+class GradListener {
+ public:
+  virtual ~GradListener() = default;
+  // Forward, grad mode on: the parameters from `flat_begin` up to the next mark are used by the ops
+  // recorded from here on (the mark sits at the start of each block and before ln_f).
+  virtual void forward_marked(int64_t flat_begin) = 0;
+  // Backward: every op recorded after that mark has added its gradients.
+  virtual void backward_reached(int64_t flat_begin) = 0;
+};
+
 struct Parameter {
   std::string name;   // Hugging Face name, e.g. "transformer.h.0.attn.c_attn.weight"
   Tensor value;       // a view into GPT's flat parameter buffer
@@ -115,6 +130,9 @@ class GPT {
   // read out of bounds: Error naming `what` ("token", "target") and the id.
   void check_ids(const Tensor& ids, int64_t lo, int64_t hi, const char* what) const;
 
+  // Marks on the tape for a listener (null: none, the default); see GradListener.
+  void set_grad_listener(GradListener* listener) { listener_ = listener; }
+
   // Which activations block() recomputes in the backward (default: none).
   void set_recompute(Recompute recompute) { recompute_ = recompute; }
   Recompute recompute() const { return recompute_; }
@@ -126,7 +144,11 @@ class GPT {
   // tokens (B, T) i32 on the model's device (checked on the host, then copied)
   Tensor on_device(const Tensor& t, int upper_bound, const char* what) const;
 
+  // Tells the listener, and records its backward mark (grad mode only).
+  void mark(const Tensor& first_param);
+
   GPTConfig config_;
+  GradListener* listener_ = nullptr;
   std::vector<Parameter> params_;
   Tensor flat_params_, flat_grads_;
   // per-layer parameter handles, looked up once

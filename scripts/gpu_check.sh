@@ -21,6 +21,10 @@
 #   racecheck    compute-sanitizer --tool racecheck over test_kernels "[cuda]"   (GPU)
 #   train-gpu    gptcu pretrain --config configs/shakespeare_char.yaml --set device=cuda, 200 steps (GPU)
 #   train-cpu    the same on the CPU, and the two validation losses side by side
+#   train-nccl   scripts/launch.sh --gpus 1 -- gptcu pretrain (the same config, 100 steps, deterministic):
+#                NCCL at world size 1 through the data-parallel code path (gradient buckets
+#                all-reduced during the backward), and again with train.zero 1; the final weights
+#                and moments of both must be the plain single-GPU run's, bit for bit (GPU)
 #   train-bench  scripts/bench_train.sh: GPT-2 124M (configs/gpt2_124m.yaml) on Tiny Shakespeare in
 #                GPT-2 BPE, gptcu beside PyTorch, BENCH_STEPS (20) steps each, BENCH_SEARCH (0: no
 #                largest-micro-batch search); its table goes to the results folder (GPU)
@@ -260,6 +264,16 @@ S_MEMCHECK="\"\$SAN\" --tool memcheck --error-exitcode 1 --print-limit 20 $BUILD
 S_RACECHECK="\"\$SAN\" --tool racecheck --error-exitcode 1 --print-limit 20 $BUILD/test/test_kernels '[cuda]'"
 S_TRAIN_GPU="rm -rf $W/runs/gpu && $G pretrain --config $ROOT/configs/shakespeare_char.yaml --set device=cuda $TRAIN_SET --set run.dir=$W/runs/gpu"
 S_TRAIN_CPU="rm -rf $W/runs/cpu && $G pretrain --config $ROOT/configs/shakespeare_char.yaml --set device=cpu $TRAIN_SET --set run.dir=$W/runs/cpu; rc=\$?; echo; $VAL_CMP; exit \$rc"
+NCCL_SET="--config $ROOT/configs/shakespeare_char.yaml --set device=cuda --set data.path=$DATA --set train.max_steps=100 \
+--set train.lr_decay_steps=100 --set train.eval_every=50 --set train.eval_steps=10 --set train.checkpoint_every=0 \
+--set train.log_every=25 --set train.deterministic=true --set train.bucket_mb=1"
+S_TRAIN_NCCL="rm -rf $W/runs/plain $W/runs/nccl $W/runs/nccl_zero1 && $G pretrain $NCCL_SET --set run.dir=$W/runs/plain >$LOGS/train-nccl-plain.log 2>&1 \
+&& bash $ROOT/scripts/launch.sh --gpus 1 -- $G pretrain $NCCL_SET --set run.dir=$W/runs/nccl >$LOGS/train-nccl-launch.log 2>&1 \
+&& bash $ROOT/scripts/launch.sh --gpus 1 -- $G pretrain $NCCL_SET --set train.zero=1 --set run.dir=$W/runs/nccl_zero1 >$LOGS/train-nccl-zero1.log 2>&1; \
+rc=\$?; tail -n 25 $LOGS/train-nccl-launch.log; tail -n 5 $LOGS/train-nccl-zero1.log; [ \$rc = 0 ] || exit \$rc; echo; \
+for run in nccl nccl_zero1; do for f in model optimizer; do echo \"\$f: plain vs \$run\"; \
+$PY $ROOT/test/dist/compare_safetensors.py $W/runs/plain/checkpoints/step_00000100/\$f.safetensors \
+$W/runs/\$run/checkpoints/step_00000100/\$f.safetensors 0 || exit 1; done; done"
 S_TRAIN_BENCH="rm -rf $W/gpt2_data $W/runs/bench_train && $G data prepare --config $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK --set 'prepare.inputs=[$DATA]' >$LOGS/gpt2_prepare.log && STEPS=\${BENCH_STEPS:-20} SEARCH=\${BENCH_SEARCH:-0} GPTCU=$G RUN_DIR=$W/runs/bench_train OUT_DIR=$FILES bash $ROOT/scripts/bench_train.sh $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK"
 S_TORCH_COMPILE="PYTHONUNBUFFERED=1 $PY $ROOT/bench/torch_kernels.py --modes compile --csv $FILES/torch_compile.csv"
 
@@ -268,7 +282,7 @@ if [ "$dry" = 1 ]; then
   echo "CMAKE_PREFIX_PATH=$CMAKE_PREFIX_PATH"
   echo "PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TRAIN_BENCH S_TORCH_COMPILE; do
+  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TRAIN_NCCL S_TRAIN_BENCH S_TORCH_COMPILE; do
     echo "$s: ${!s}"
   done
   exit 0
@@ -298,6 +312,7 @@ if [ "$built" = 1 ] || ! wanted configure; then
   if [ -f "$DATA" ]; then
     run_stage train-gpu 90 GPU "$S_TRAIN_GPU"
     run_stage train-cpu 90 CPU "$S_TRAIN_CPU"
+    run_stage train-nccl 90 GPU "$S_TRAIN_NCCL"
   else
     record train-gpu "FAILED (no $DATA)" 0 "$S_TRAIN_GPU"
   fi

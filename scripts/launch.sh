@@ -10,7 +10,8 @@
 #
 # Each rank gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT and
 # NCCL_COMM_ID=MASTER_ADDR:(MASTER_PORT + 1) (NCCL's own bootstrap: rank 0 listens there). GPU ranks
-# bind cuda:LOCAL_RANK (core/comm.h).
+# bind cuda:LOCAL_RANK (core/comm.h). GPTCU_COMM=nccl (--gpus) or mpi (--procs), unless already set:
+# even --gpus 1 then trains through NCCL and the data-parallel code path, as a multi-GPU run does.
 #
 # Launchers (--launcher):
 #   spawn   (default with --gpus) this script starts the processes, watches them, and when one
@@ -71,6 +72,8 @@ if [[ $gpus != 0 ]] && command -v nvidia-smi >/dev/null; then
   [[ $have -ge $gpus ]] || { echo "launch: --gpus $gpus but this node shows $have GPU(s) (nvidia-smi -L)" >&2; exit 2; }
 fi
 
+[[ $gpus != 0 ]] && export GPTCU_COMM="${GPTCU_COMM:-nccl}" || export GPTCU_COMM="${GPTCU_COMM:-mpi}"
+
 if [[ $launcher == mpirun ]]; then
   [[ $nodes == 1 ]] || { echo "launch: --launcher mpirun covers one node; for many use mpirun --hostfile or Slurm" >&2; exit 2; }
   command -v mpirun >/dev/null || { echo "launch: mpirun not found (apt-get install openmpi-bin)" >&2; exit 2; }
@@ -78,7 +81,7 @@ if [[ $launcher == mpirun ]]; then
   [[ $(id -u) == 0 ]] && extra+=(--allow-run-as-root)
   [[ $per_node -gt $(nproc) ]] && extra+=(--oversubscribe)
   export MASTER_ADDR="$master_addr" MASTER_PORT="$master_port" NCCL_COMM_ID="$master_addr:$((master_port + 1))"
-  exec mpirun "${extra[@]}" -np "$per_node" -x MASTER_ADDR -x MASTER_PORT -x NCCL_COMM_ID \
+  exec mpirun "${extra[@]}" -np "$per_node" -x MASTER_ADDR -x MASTER_PORT -x NCCL_COMM_ID -x GPTCU_COMM \
     bash "$0" --mpi-rank -- "$@"
 fi
 [[ $launcher == spawn ]] || { echo "launch: --launcher must be spawn or mpirun, got '$launcher'" >&2; exit 2; }

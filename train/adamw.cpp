@@ -27,54 +27,77 @@ void AdamW::to_device(const Tensor& master) {
   throw Error("AdamW::to_device in a build without CUDA");
 #else
   const Device dev = model_.device();
-  GPTCU_CHECK(!dev.is_cpu() && begin_ == 0 && end_ == model_.flat_parameters().numel(),
-              "AdamW::to_device: a GPU model, whole (no ZeRO shard)");
+  GPTCU_CHECK(!dev.is_cpu() && master.numel() == model_.flat_parameters().numel(),
+              "AdamW::to_device: a GPU model and its whole fp32 parameters");
   m_ = m_.to(dev);
   v_ = v_.to(dev);
-  if (model_.dtype() == DType::bf16) master_ = master.to(dev, DType::f32);
+  if (model_.dtype() == DType::bf16) master_ = master.slice0(begin_, end_).to(dev, DType::f32);
   // one chunk list for the fused kernel: pieces of at most adamw_chunk_elems inside one parameter
+  // and inside the range, as offsets from `begin` (the kernel gets the range's pointers)
   std::vector<cuda::AdamWChunk> chunks;
   const Tensor flat = model_.flat_parameters();
   const size_t esize = dtype_size(flat.dtype());
   for (const Parameter& p : model_.parameters()) {
     const int64_t p0 = ((const char*)p.value.raw() - (const char*)flat.raw()) / (int64_t)esize;
+    const int64_t lo = std::max(p0, begin_), hi = std::min(p0 + p.value.numel(), end_);
     const float wd = p.weight_decay ? (float)config_.weight_decay : 0.0f;
-    for (int64_t b = p0; b < p0 + p.value.numel(); b += cuda::adamw_chunk_elems)
-      chunks.push_back({b, (int32_t)std::min<int64_t>(cuda::adamw_chunk_elems, p0 + p.value.numel() - b), wd});
+    for (int64_t b = lo; b < hi; b += cuda::adamw_chunk_elems)
+      chunks.push_back({b - begin_, (int32_t)std::min<int64_t>(cuda::adamw_chunk_elems, hi - b), wd});
   }
   n_chunks_ = (int)chunks.size();
   const size_t bytes = chunks.size() * sizeof(cuda::AdamWChunk);
-  Tensor host = Tensor::empty({(int64_t)(bytes + 3) / 4}, DType::i32);
+  Tensor host = Tensor::empty({(int64_t)std::max<size_t>(bytes + 3, 4) / 4}, DType::i32);
   std::memcpy(host.raw(), chunks.data(), bytes);
   chunks_ = host.to(dev);
   norm_sq_ = Tensor::zeros({1}, DType::f32, dev);
-  norm_scratch_ = Tensor::empty({(int64_t)(cuda::grad_norm_scratch_bytes(flat.numel()) + 3) / 4}, DType::i32, dev);
+  norm_scratch_ =
+      Tensor::empty({(int64_t)(cuda::grad_norm_scratch_bytes(std::max<int64_t>(end_ - begin_, 1)) + 3) / 4}, DType::i32, dev);
 #endif
 }
 
 Tensor AdamW::master_weights() const { return master_.defined() ? master_ : model_.flat_parameters(); }
 
-void AdamW::queue_device(double lr) {
+Tensor AdamW::queue_norm_sq(const void* range_grads) {
 #ifdef GPTCU_HAVE_CUDA
-  const Device dev = model_.device();
-  cudaStream_t s = cuda_stream(dev);
-  const int64_t n = model_.flat_parameters().numel();
+  GPTCU_CHECK(norm_sq_.defined(), "AdamW::queue_norm_sq before to_device");
+  cudaStream_t s = cuda_stream(model_.device());
+  if (model_.dtype() == DType::bf16)
+    cuda::sum_squares(norm_sq_.data<float>(), norm_scratch_.raw(), static_cast<const bf16*>(range_grads), end_ - begin_, s);
+  else
+    cuda::sum_squares(norm_sq_.data<float>(), norm_scratch_.raw(), static_cast<const float*>(range_grads), end_ - begin_, s);
+  return norm_sq_;
+#else
+  (void)range_grads;
+  throw Error("AdamW on a GPU in a build without CUDA");
+#endif
+}
+
+void AdamW::queue_update(double lr, const void* range_grads) {
+#ifdef GPTCU_HAVE_CUDA
+  cudaStream_t s = cuda_stream(model_.device());
   t_++;
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    const T* grads = model_.flat_gradients().data<T>();
-    cuda::sum_squares(norm_sq_.data<float>(), norm_scratch_.raw(), grads, n, s);
-    cuda::adamw_update(model_.flat_parameters().data<T>(), master_.defined() ? master_.data<float>() : nullptr, grads,
-                       m_.data<float>(), v_.data<float>(), static_cast<const cuda::AdamWChunk*>(chunks_.raw()),
-                       n_chunks_, (float)lr, (float)config_.beta1, (float)config_.beta2, (float)config_.eps, (int)t_,
-                       (float)config_.grad_clip, norm_sq_.data<float>(), s);
+    cuda::adamw_update(model_.flat_parameters().data<T>() + begin_, master_.defined() ? master_.data<float>() : nullptr,
+                       static_cast<const T*>(range_grads), m_.data<float>(), v_.data<float>(),
+                       static_cast<const cuda::AdamWChunk*>(chunks_.raw()), n_chunks_, (float)lr, (float)config_.beta1,
+                       (float)config_.beta2, (float)config_.eps, (int)t_, (float)config_.grad_clip,
+                       norm_sq_.data<float>(), s);
   };
   if (model_.dtype() == DType::bf16) run(bf16{});
   else run(float{});
 #else
   (void)lr;
+  (void)range_grads;
   throw Error("AdamW on a GPU in a build without CUDA");
 #endif
+}
+
+void AdamW::queue_device(double lr) {
+  const Tensor grads = model_.flat_gradients();
+  const void* range = static_cast<const char*>(grads.raw()) + begin_ * (int64_t)dtype_size(grads.dtype());
+  queue_norm_sq(range);
+  queue_update(lr, range);
 }
 
 Tensor AdamW::queue_step(double lr) {
@@ -92,7 +115,7 @@ double AdamW::step(double lr) {
   if (!model_.device().is_cpu()) {
     queue_device(lr);
     const double norm = std::sqrt((double)norm_sq_.item());  // read back after the update is queued
-    if (!std::isfinite(norm)) t_--;  // the kernel skipped the update
+    if (!std::isfinite(norm)) undo_step();  // the kernel skipped the update
     GPTCU_USER_CHECK(std::isfinite(norm), "gradient norm is ", norm, " (NaN or Inf): the update was not applied");
     return norm;
   }

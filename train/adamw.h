@@ -35,19 +35,31 @@ class AdamW {
   // The same without waiting for the GPU: queues the update and returns the squared norm as a
   // one-element f32 tensor on the model's device, to be read later (the trainer reads it when it
   // logs). A non-finite norm means the update was skipped (the CPU does the same): the caller must
-  // then stop, as the step counter may have moved on. The whole model only (no shard).
+  // then stop, as the step counter may have moved on. step() and queue_step() treat the range's
+  // norm as the global one: the whole model, or a caller that has no other ranks.
   Tensor queue_step(double lr);
   // The same from given gradients of the range (end - begin floats) and a gradient norm computed
   // elsewhere (ZeRO-1: over every rank's shard). UserError when the norm is not finite.
   void update(double lr, const float* range_grads, double global_norm);
 
   // Moves the optimizer next to a model already moved to a GPU (GPT::to): moments go to the
-  // device, and `master` (the fp32 flat parameters GPT::to returned) becomes the master weights
-  // when the model keeps bf16. The whole model only (no shard).
+  // device, and `master` (the fp32 flat parameters GPT::to returned, the whole model) becomes the
+  // master weights of the range when the model keeps bf16.
   void to_device(const Tensor& master);
-  // The fp32 values of the flat parameters: the master weights on a bf16 GPU model, else the
-  // model's own parameters (what a checkpoint saves).
+  // The fp32 values of the range's parameters: the master weights on a bf16 GPU model (a shard's
+  // only, with ZeRO-1: DataParallel::master_weights gathers the whole), else the model's own
+  // whole flat parameters (what a checkpoint saves).
   Tensor master_weights() const;
+
+  // GPU, in two halves for ZeRO-1 (DataParallel all-reduces the norm in between), without a wait:
+  // queue_norm_sq queues the squared L2 norm of `range_grads` (end - begin elements of the model's
+  // dtype, on the device) into a one-element f32 device tensor and returns it; queue_update then
+  // queues the update of the range from range_grads, clipped by the square root of what that
+  // tensor holds by then. A non-finite norm leaves everything unchanged (undo_step() then puts the
+  // step counter back).
+  Tensor queue_norm_sq(const void* range_grads);
+  void queue_update(double lr, const void* range_grads);
+  void undo_step() { t_--; }
 
   int64_t begin() const { return begin_; }
   int64_t end() const { return end_; }
@@ -62,8 +74,9 @@ class AdamW {
   int64_t begin_, end_;
   Tensor m_, v_;
   int64_t t_ = 0;
-  // GPU only: fp32 master weights (undefined for an f32 model), the chunk list of the fused
-  // kernel (AdamWChunk array as bytes), the squared gradient norm and its reduction scratch
+  // GPU only: fp32 master weights of the range (undefined for an f32 model), the chunk list of
+  // the fused kernel (AdamWChunk array as bytes, offsets from `begin`), the squared gradient norm
+  // and its reduction scratch
   Tensor master_, chunks_, norm_sq_, norm_scratch_;
   int n_chunks_ = 0;
   void queue_device(double lr);

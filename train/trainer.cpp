@@ -226,14 +226,12 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     log << "data parallel: " << comm.world() << " ranks (" << comm.name() << "), global batch " << comm.world()
         << " x " << tc.batch_size << " x " << tc.grad_accum_steps << ", zero " << tc.zero << "\n";
 
-  const Device device = Device::parse(config.device);
+  // An NCCL rank runs on the GPU it bound (cuda:LOCAL_RANK); otherwise config.device.
+  const Device device = comm.name() == "nccl" ? comm.device() : Device::parse(config.device);
   if (!device.is_cpu()) {
     require_cuda(device);  // one line when there is no GPU (or no CUDA in this build)
     GPTCU_USER_CHECK(objective.runs_on_gpu(), "device: ", config.device,
                      " runs pretrain and sft so far; this objective's ops have no CUDA kernels yet: use device: cpu");
-    GPTCU_USER_CHECK(comm.world() == 1, "device: ", config.device, " with ", comm.world(),
-                     " ranks: data parallelism on GPUs (NCCL) is not wired into the trainer yet; run one rank per "
-                     "GPU job, or device: cpu with MPI");
   }
   AdamW opt(model, AdamWConfig{tc.beta1, tc.beta2, tc.eps, tc.weight_decay, tc.grad_clip}, dp.shard_begin(),
             dp.shard_end());
@@ -320,7 +318,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     if (device.is_cpu())
       log << "train.cuda_graph: ignored on the CPU\n";
     else if (!deferred)
-      log << "train.cuda_graph: not with several ranks yet; running eagerly\n";
+      log << "train.cuda_graph: not with data parallelism yet; running eagerly\n";
     else if (!objective.can_stage())
       log << "train.cuda_graph: this objective's micro-batches do not have one fixed shape; running eagerly\n";
     else
@@ -331,11 +329,13 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     state.data_position = objective.data_position(state.train_batches);
     state.world_size = comm.world();
     const OptimizerState full = dp.gather_optimizer_state(opt);  // collective (ZeRO-1)
+    // a GPU model is saved from the fp32 master weights, via the host (collective: ZeRO-1's shards)
+    const Tensor master = model.device().is_cpu() ? Tensor() : dp.master_weights(opt);
     if (rank0) {
-      std::unique_ptr<GPT> host;  // a GPU model is saved from the fp32 master weights, via the host
-      if (!model.device().is_cpu()) {
+      std::unique_ptr<GPT> host;
+      if (master.defined()) {
         host = std::make_unique<GPT>(model.config());
-        host->flat_parameters().copy_from(opt.master_weights());
+        host->flat_parameters().copy_from(master);
       }
       last_checkpoint = save_checkpoint(run_dir.string(), host ? *host : model, full, state, config, tc.keep_checkpoints);
       log << "checkpoint: " << last_checkpoint << "\n";
@@ -371,6 +371,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     for (int micro = 0; micro < tc.grad_accum_steps; micro++) {
       int64_t tokens = 0;
       Tensor loss;
+      dp.begin_micro_batch(micro == tc.grad_accum_steps - 1);  // its backward starts the all-reduce
       try {
         if (graph) {
           objective.stage_batch(state.train_batches++, &tokens);
@@ -435,15 +436,23 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     const bool checkpoint_now = (tc.checkpoint_every > 0 && state.step % tc.checkpoint_every == 0) || stopping;
     if (deferred && !log_now && !eval_now && !checkpoint_now) continue;
 
-    // Read back the pending steps (on a GPU: the one wait for the device in this stretch).
-    for (Pending& q : pending) {
+    // Read back the pending steps (on a GPU: the one wait for the device in this stretch). A
+    // non-finite one ends the run, after the rows of the good steps before it are written.
+    std::string failure;
+    int64_t failed_step = 0;
+    for (size_t k = 0; k < pending.size() && failure.empty(); k++) {
+      Pending& q = pending[k];
       if (!q.loss_sum.defined()) continue;
       q.loss = q.loss_sum.item() / tc.grad_accum_steps;
       q.norm = std::sqrt((double)q.norm_sq.item());
-      if (!std::isfinite(q.loss)) stop_without_saving("loss is " + std::to_string(q.loss), q.step);
-      if (!std::isfinite(q.norm))
-        stop_without_saving("gradient norm is " + std::to_string(q.norm) + " (the update was not applied)", q.step);
+      if (!std::isfinite(q.loss)) failure = "loss is " + std::to_string(q.loss);
+      else if (!std::isfinite(q.norm))
+        failure = "gradient norm is " + std::to_string(q.norm) + " (the update was not applied)";
+      if (failure.empty()) continue;
+      failed_step = q.step;
+      pending.resize(k);
     }
+    if (!failure.empty() && pending.empty()) stop_without_saving(failure, failed_step);
     const double dt = seconds_since(interval_start);  // training time of the pending steps
     int64_t interval_tokens = 0;
     for (const Pending& q : pending) interval_tokens += q.tokens;
@@ -467,7 +476,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       rows.push_back(std::move(row));
     }
     train_seconds += dt;
-    if (eval_now) {
+    if (eval_now && failure.empty()) {
       const auto te = Clock::now();
       std::vector<Metric> eval;
       {
@@ -498,6 +507,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       metrics.flush();
       GPTCU_USER_CHECK(metrics.good(), "cannot write ", metrics_path.string(), " (disk full?)");
     }
+    if (!failure.empty()) stop_without_saving(failure, failed_step);
 
     if (log_now) {
       const double eta = ema_step_seconds * (double)(tc.max_steps - state.step);
@@ -516,6 +526,9 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
         }
       }
       log << format_metrics(cur.metrics) << "\n" << std::flush;
+      if (dp.active() && tc.zero == 0 && state.step == first_step + 1)
+        log << "data parallel: " << dp.buckets() << " gradient buckets of up to " << tc.bucket_mb << " MB; "
+            << dp.buckets_started_early() << " started their all-reduce during the backward\n";
     }
     pending.clear();
     if (checkpoint_now) checkpoint();
@@ -524,7 +537,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
   graph.reset();  // its memory pool goes back to the cache
 
   if (!model.device().is_cpu()) {  // hand the model back on the CPU, with the fp32 master values
-    const Tensor master = opt.master_weights().to(Device{});
+    const Tensor master = dp.master_weights(opt).to(Device{});
     model.to(Device{}, DType::f32);
     model.flat_parameters().copy_from(master);
     log << "memory: peak " << format_bytes((double)memory_stats(device).peak_bytes) << " on " << device.str()

@@ -2,7 +2,7 @@
 # test/cli/launch.sh GPTCU: scripts/launch.sh.
 #   - --procs 2 (through mpirun, the CPU backend's launcher) trains a tiny model: both ranks ran,
 #     their output is prefixed "[rank R]", rank 0 alone wrote the checkpoint and metrics;
-#   - the spawn launcher (what --gpus uses) sets RANK/WORLD_SIZE/LOCAL_RANK/NCCL_COMM_ID per rank,
+#   - the spawn launcher (what --gpus uses) sets RANK/WORLD_SIZE/LOCAL_RANK/NCCL_COMM_ID/GPTCU_COMM per rank,
 #     and a rank that dies stops the others at once with "launch: rank 1 exited with code 3".
 #   bash test/cli/launch.sh build/gptcu
 # shellcheck source=test/cli/lib.sh
@@ -12,12 +12,12 @@ cli_init "$@"
 
 note "spawn launcher: the environment of each rank, prefixed output"
 run_ok env.log bash "$LAUNCH" --procs 2 --launcher spawn --master 127.0.0.1:31000 -- \
-  bash -c 'echo "rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK master=$MASTER_ADDR:$MASTER_PORT nccl=$NCCL_COMM_ID"'
+  bash -c 'echo "rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK master=$MASTER_ADDR:$MASTER_PORT nccl=$NCCL_COMM_ID comm=$GPTCU_COMM"'
 for r in 0 1; do
-  grep -qx "\[rank $r\] rank=$r world=2 local=$r master=127.0.0.1:31000 nccl=127.0.0.1:31001" env.log ||
+  grep -qx "\[rank $r\] rank=$r world=2 local=$r master=127.0.0.1:31000 nccl=127.0.0.1:31001 comm=mpi" env.log ||
     { show_file env.log; fail "rank $r's environment or prefix is wrong"; }
 done
-pass "RANK, WORLD_SIZE, LOCAL_RANK, MASTER_*, NCCL_COMM_ID set per rank; output prefixed"
+pass "RANK, WORLD_SIZE, LOCAL_RANK, MASTER_*, NCCL_COMM_ID, GPTCU_COMM set per rank; output prefixed"
 
 note "spawn launcher: a dying rank stops the others"
 start=$SECONDS

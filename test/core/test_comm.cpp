@@ -94,3 +94,21 @@ TEST_CASE("single-process communicator: collectives leave the answer in place", 
   CHECK_THROWS_WITH(c->all_reduce(Tensor::zeros({2}, DType::i32), ReduceOp::sum), Catch::Contains("not f32 or f64"));
   CHECK(communicator_backends().front() == "single");
 }
+
+TEST_CASE("GPTCU_COMM picks a backend the device can use", "[comm]") {
+  auto want = [](const char* value, const char* device) {
+    return requested_backend(Device::parse(device), [&](const char* name) -> const char* {
+      return std::string(name) == "GPTCU_COMM" ? value : nullptr;
+    });
+  };
+  CHECK(want(nullptr, "cpu") == "auto");
+  CHECK(want("", "cuda") == "auto");
+  CHECK(want("auto", "cpu") == "auto");
+  CHECK(want("mpi", "cpu") == "mpi");
+  CHECK(want("nccl", "cuda") == "nccl");
+  CHECK(want("single", "cuda:1") == "single");
+  CHECK_THROWS_WITH(want("gloo", "cpu"), Catch::Contains("GPTCU_COMM='gloo'") && Catch::Contains("auto, single, mpi or nccl"));
+  CHECK_THROWS_WITH(want("nccl", "cpu"), Catch::Contains("GPTCU_COMM=nccl with device cpu"));
+  CHECK_THROWS_WITH(want("mpi", "cuda"), Catch::Contains("GPTCU_COMM=mpi with device cuda"));
+  CHECK_THROWS_AS(want("nccl", "cpu"), UserError);
+}

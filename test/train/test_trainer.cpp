@@ -146,6 +146,17 @@ TEST_CASE("a NaN loss stops the run naming the step and the last good checkpoint
                     Catch::Contains("step 15") && Catch::Contains("step_00000010"));
   // nothing poisoned was saved: the newest checkpoint is still step 10
   CHECK(find_latest_checkpoint(dir.path.string()).find("step_00000010") != std::string::npos);
+  // the NaN was read back at step 20 (the next checkpoint); the good steps 11-14 before it still
+  // have their rows, and no row of step 15 or later exists
+  std::ifstream metrics(dir.path / "metrics.jsonl");
+  std::vector<int> steps;
+  for (std::string line; std::getline(metrics, line);) {
+    const auto at = line.find("\"step\":");
+    REQUIRE(at != std::string::npos);
+    steps.push_back(std::stoi(line.substr(at + 7)));
+  }
+  REQUIRE(steps.size() == 14);
+  for (int i = 0; i < 14; i++) CHECK(steps[i] == i + 1);
 }
 
 TEST_CASE("checkpoints: round trip, newest complete one wins, partial writes ignored", "[checkpoint]") {
