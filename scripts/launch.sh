@@ -92,11 +92,15 @@ declare -A rank_of  # pid -> rank
 pids=()
 for ((i = 0; i < per_node; i++)); do
   r=$((node_rank * per_node + i))
+  # The prefixers are this shell's own children (made here, not inside the rank's fork), so the
+  # final `wait` waits for them to print the ranks' last lines before this script exits.
+  exec {out}> >(sed -u "s/^/[rank $r] /") {err}> >(sed -u "s/^/[rank $r] /" >&2)
   RANK=$r WORLD_SIZE=$world LOCAL_RANK=$i LOCAL_WORLD_SIZE=$per_node MASTER_ADDR="$master_addr" \
     MASTER_PORT="$master_port" NCCL_COMM_ID="$master_addr:$((master_port + 1))" \
-    "$@" > >(sed -u "s/^/[rank $r] /") 2> >(sed -u "s/^/[rank $r] /" >&2) &
+    "$@" >&"$out" 2>&"$err" {out}>&- {err}>&- &
   pids+=($!)
   rank_of[$!]=$r
+  exec {out}>&- {err}>&-  # the rank holds the only writers: its prefixers end when it does
 done
 
 stop_all() {  # SIGNAL: to every rank still running; SIGKILL for those left after 10 s
