@@ -12,8 +12,7 @@
 # The model: 2 layers, 2 heads, 64 wide, T = 64, on Tiny Shakespeare's GPT-2 token shards
 # (configs/shakespeare_gpt2.yaml, prepared here if missing); micro-batch 4 x 2 accumulation steps,
 # 5 warm-up steps then cosine, clipping at 1.0 (it clips in the first steps), evaluation at step
-# 10 and 20. The initial weights come from a 1-step gptcu run at learning rate 0 (AdamW then moves
-# nothing, so its checkpoint holds the step-0 weights exactly; gptcu has no "init only" switch).
+# 10 and 20. The initial weights come from `gptcu pretrain --init-only` (the step-0 checkpoint).
 # Not in CI: it needs torch, numpy, safetensors and pyyaml (bench/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,9 +37,8 @@ rm -rf "$run"
 mkdir -p "$run"
 export OMP_NUM_THREADS=$threads
 
-echo "== gptcu: step-0 weights (1 step at lr 0)"
-"$gptcu" pretrain --config "$config" "${tiny[@]}" --set train.max_steps=1 --set train.lr=0 --set train.min_lr=0 \
-  --set "run.dir=$run/init" > "$run/init.log"
+echo "== gptcu: step-0 weights (--init-only)"
+"$gptcu" pretrain --config "$config" "${tiny[@]}" --set "run.dir=$run/init" --init-only > "$run/init.log"
 echo "== gptcu: $steps steps"
 "$gptcu" pretrain --config "$config" "${tiny[@]}" --set "run.dir=$run/gptcu" | grep -E '^step|^done'
 echo "== PyTorch (CPU, fp32, eager): $steps steps from $run/init"

@@ -21,7 +21,7 @@ large bf16 matmul at start-up and reports MFU = flops_per_token * tokens/s over 
 rate and (b) the datasheet bf16 dense peak, flops_per_token = 6N + 6*L*T*C.
 
   # CPU parity with gptcu (bench/check_torch_parity.sh):
-  python3 bench/torch_gpt2.py --config RUN/config.yaml --init RUN0/checkpoints/step_00000001 \\
+  python3 bench/torch_gpt2.py --config RUN/config.yaml --init RUN0/checkpoints/step_00000000 \\
       --device cpu --dtype fp32 --json out.json
   # GPU throughput (scripts/bench_train.sh):
   python3 bench/torch_gpt2.py --config configs/gpt2_124m.yaml --init INIT --steps 50 --json out.json

@@ -34,6 +34,7 @@ struct TrainArgs {
   std::vector<std::string> sets;
   bool resume = false;
   int stop_after = 0;
+  bool init_only = false;
 };
 
 void print_done(const TrainResult& r) {
@@ -55,6 +56,11 @@ CLI::App* add_train_command(CLI::App& app, const char* name, const char* help, R
   cmd->add_flag("--resume", args->resume, "continue from the newest checkpoint in run.dir");
   cmd->add_option("--stop-after", args->stop_after, "stop after this many steps (writes a checkpoint), e.g. for preemptible jobs")
       ->check(CLI::Range(1, 1 << 30));
+  cmd->add_flag("--init-only", args->init_only,
+                "write the starting weights (initialised, or loaded by model.init_from) as the step-0 checkpoint "
+                "and stop, without training (e.g. for bench/torch_gpt2.py --init)")
+      ->excludes("--stop-after")
+      ->excludes("--resume");
   cmd->callback([args, runner, cmd, name]() {
     for (CLI::App* sub : cmd->get_subcommands())
       if (sub->parsed()) return;  // e.g. `reward score` ran instead
@@ -62,6 +68,7 @@ CLI::App* add_train_command(CLI::App& app, const char* name, const char* help, R
     TrainOptions options;
     options.resume = args->resume;
     options.stop_after = args->stop_after;
+    options.init_only = args->init_only;
     // Several ranks (scripts/launch.sh, mpirun, srun): rank 0 alone prints; errors still reach stderr.
     static std::ostream null_log(nullptr);  // no buffer: writes are dropped
     const bool rank0 = dist_env().rank == 0;

@@ -17,9 +17,9 @@
 # (default bench/results), DEVICE (cpu: a dry run on the CPU in fp32, without the GPU numbers,
 # written under RUN_DIR instead of bench/results).
 #
-# How the two runs are made the same run: the step-0 weights come from a 1-step gptcu run on the
-# CPU at learning rate 0 (AdamW moves nothing, so its checkpoint holds gptcu's initialisation
-# exactly); gptcu then trains from its own identical init, PyTorch loads those weights. PyTorch
+# How the two runs are made the same run: the step-0 weights come from `gptcu pretrain --init-only`
+# on the CPU (its checkpoint step_00000000 holds gptcu's initialisation exactly, with no training);
+# gptcu then trains from its own identical init, PyTorch loads those weights. PyTorch
 # reads the gptcu run's resolved config.yaml and replicates its data order, schedule, clipping and
 # accumulation (bench/gptcu_torch.py; proved on the CPU by bench/check_torch_parity.sh). Both
 # stop after STEPS steps of the config's full schedule (gptcu --stop-after), without evaluation.
@@ -88,10 +88,9 @@ if [ ! -f "$data/meta.json" ]; then
   logged "$run/prepare.log" '^(wrote|  train tokens)' "$gptcu" data prepare --config "$config" "${sets[@]}"
 fi
 
-echo "== gptcu: step-0 weights of $config (1 step on the CPU at lr 0)"
-logged "$run/init.log" '^done:' "$gptcu" pretrain --config "$config" "${sets[@]}" --set device=cpu \
-  --set train.batch_size=1 --set train.grad_accum_steps=1 --set train.max_steps=1 --set train.lr=0 \
-  --set train.min_lr=0 --set train.eval_steps=1 --set train.checkpoint_every=0 --set "run.dir=$run/init"
+echo "== gptcu: step-0 weights of $config (--init-only, on the CPU)"
+logged "$run/init.log" '^(init-only|done:)' "$gptcu" pretrain --config "$config" "${sets[@]}" --set device=cpu \
+  --set "run.dir=$run/init" --init-only
 
 echo "== gptcu: $steps steps on $gpu"
 logged "$run/gptcu.log" '^(step |done:|memory: |model: n_|device: [^"])' "$gptcu" pretrain --config "$config" \

@@ -300,8 +300,9 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
 
   TrainResult result;
   const int64_t first_step = state.step;
-  const int64_t last_step = options.stop_after > 0 ? std::min<int64_t>(tc.max_steps, first_step + options.stop_after)
-                                                   : tc.max_steps;
+  const int64_t last_step = options.init_only        ? first_step
+                            : options.stop_after > 0 ? std::min<int64_t>(tc.max_steps, first_step + options.stop_after)
+                                                     : tc.max_steps;
   double train_seconds = 0, ema_step_seconds = 0;
   int64_t tokens_total = 0;
   double last_loss = 0;
@@ -535,6 +536,10 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     interval_start = Clock::now();  // evaluation and checkpoints are not training time
   }
   graph.reset();  // its memory pool goes back to the cache
+  if (options.init_only) {  // the weights as they start (any rank: a collective under ZeRO-1)
+    checkpoint();
+    log << "init-only: wrote the starting weights at step " << state.step << ", no training\n";
+  }
 
   if (!model.device().is_cpu()) {  // hand the model back on the CPU, with the fp32 master values
     const Tensor master = dp.master_weights(opt).to(Device{});

@@ -89,6 +89,7 @@ class Objective {
 struct TrainOptions {
   bool resume = false;   // continue from the newest checkpoint in run.dir (if any)
   int stop_after = 0;    // > 0: stop after this many steps in this invocation (checkpointing first)
+  bool init_only = false;  // write the starting weights as a checkpoint (step 0 on a fresh run) and stop
   std::ostream* log = nullptr;  // progress lines (default std::cout)
 };
 

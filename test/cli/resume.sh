@@ -2,7 +2,8 @@
 # test/cli/resume.sh GPTCU: stopping and resuming does not change training. A straight
 # 40-step run and the same run done as --stop-after 20 + --resume (and as three pieces with
 # gradient accumulation, stopping between eval steps) have identical loss at every step,
-# identical val_loss entries, and byte-identical final weights.
+# identical val_loss entries, and byte-identical final weights. --init-only writes the starting
+# weights as step 0 and trains nothing; resuming from it is the straight run, byte for byte.
 #   bash test/cli/resume.sh build/gptcu
 # shellcheck source=test/cli/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,5 +52,20 @@ cp straight/metrics.jsonl straight.metrics
 run_ok again.log "$GPTCU" pretrain --config cfg.yaml --resume
 same_file straight.metrics straight/metrics.jsonl "--resume of a finished run changed metrics.jsonl"
 pass "--resume of a finished run trains nothing and keeps metrics.jsonl"
+
+note "--init-only: the starting weights as step 0, then --resume trains the straight run"
+run_ok init.log "$GPTCU" pretrain --config cfg.yaml --set run.dir="$WORK/init" --init-only
+[[ -f init/checkpoints/step_00000000/model.safetensors ]] || { show_file init.log; fail "--init-only wrote no step_00000000"; }
+[[ $(ls init/checkpoints) == step_00000000 ]] || fail "--init-only trained: $(ls init/checkpoints)"
+[[ ! -s init/metrics.jsonl ]] || fail "--init-only logged training steps"
+grep -q "^init-only: wrote the starting weights at step 0" init.log || { show_file init.log; fail "no init-only line"; }
+pass "--init-only wrote init/checkpoints/step_00000000 and trained nothing"
+run_ok init2.log "$GPTCU" pretrain --config cfg.yaml --set run.dir="$WORK/init" --resume
+compare_runs straight init "--init-only + --resume"
+if "$GPTCU" pretrain --config cfg.yaml --set run.dir="$WORK/init" --init-only --resume >bad.log 2>&1; then
+  fail "--init-only with --resume was accepted"
+fi
+grep -q "excludes" bad.log || { show_file bad.log; fail "no clear message for --init-only --resume"; }
+pass "--init-only refuses --resume: $(head -1 bad.log)"
 
 echo "PASS: resume.sh"
