@@ -15,7 +15,7 @@
 #     headers and libraries wherever the repository lies;
 #   - documentation, manual pages and static libraries (.a) are dropped (size).
 # It also copies Tiny Shakespeare (../shared/data/pretrain/tinyshakespeare.txt, which does not
-# travel with the repository) and GPT-2's tokenizer to .gpu-bundle/data/ for gpu_check.sh's
+# travel with the repository), the Tang poems and GPT-2's tokenizer to .gpu-bundle/data/ for gpu_check.sh's
 # training runs, and writes
 # .gpu-bundle/MANIFEST (packages and versions). Last, usr/ and data/ are packed into
 # .gpu-bundle/bundle.tar.gz (about 20 MiB; unpacked they are 60, too much for the 64 MiB that
@@ -109,6 +109,14 @@ if [ -f "$tok/encoder.json" ]; then
   mkdir -p "$B/data/gpt2" && cp "$tok/encoder.json" "$tok/vocab.bpe" "$B/data/gpt2/"
 else
   echo "gpu_bundle: warning: $tok not found: gpu_check.sh's train-bench stage will fail" >&2
+fi
+
+# The Tang poems, for gpu_check.sh's train-tang stage (GPT-2 124M, validation curve and plot)
+tang="$ROOT/../shared/data/pretrain/quan_tang_shi.txt"
+if [ -f "$tang" ]; then
+  cp "$tang" "$B/data/"
+else
+  echo "gpu_bundle: warning: $tang not found: gpu_check.sh's train-tang stage will fail" >&2
 fi
 
 # One compressed file travels; gpu_check.sh unpacks it into its build folder.

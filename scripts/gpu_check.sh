@@ -28,10 +28,15 @@
 #   train-bench  scripts/bench_train.sh: GPT-2 124M (configs/gpt2_124m.yaml) on Tiny Shakespeare in
 #                GPT-2 BPE, gptcu beside PyTorch, BENCH_STEPS (20) steps each, BENCH_SEARCH (0: no
 #                largest-micro-batch search); its table goes to the results folder (GPU)
+#   train-tang   GPT-2 124M (configs/gpt2_124m.yaml, micro-batch 64 x 1024, no accumulation) for
+#                TANG_STEPS (300) steps on the Tang poems in GPT-2 BPE, evaluating every 50: the
+#                metrics go to the results folder (tang_metrics.jsonl) with a plot of the training
+#                and validation curves (tang_curves.png, when matplotlib is there) (GPU)
 #   torch-compile  bench/torch_kernels.py --modes compile, then compare again, in the time left (GPU)
 # On a machine without a GPU the GPU stages say "skipped (no GPU)" and the rest still runs.
 #
-# It writes bench/results/<date>-<gpu>-<commit>.md (build-gpu/results/ without a GPU): the commands,
+# It writes bench/results/<date>-<gpu>-<commit>.md (build-gpu/results/ without a GPU; with --only,
+# <commit>-<stages>.md): the commands,
 # the GPU, the commit, each stage's status and time, and the raw outputs; rewritten after every
 # stage, so a run cut short still leaves what it did. If $OUT is set, the results file, the two
 # CSVs and all logs (logs.tar.gz) are copied there too. Exit code 0 only if every stage that ran
@@ -73,7 +78,7 @@ DEPS="$W/deps"
 LOGS="$W/logs"
 FILES="$W/files"               # the CSVs
 mkdir -p "$LOGS" "$FILES"
-rm -f "$LOGS"/*.log "$FILES"/*.csv
+rm -f "$LOGS"/*.log "$FILES"/*.csv "$FILES"/*.png "$FILES"/*.jsonl
 
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
   HAVE_GPU=1
@@ -94,6 +99,8 @@ slug() { echo "$1" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//
 DATE=$(date -u +%F)
 if [ "$HAVE_GPU" = 1 ]; then RESULTS_DIR="$ROOT/bench/results"; else RESULTS_DIR="$W/results"; fi
 RESULTS="$RESULTS_DIR/$DATE-$(slug "$GPU_NAME")-$COMMIT.md"
+# --only: its own file (a later call with other stages must not overwrite the first one's)
+[ -n "$only" ] && RESULTS="${RESULTS%.md}-$(slug "$only").md"
 mkdir -p "$RESULTS_DIR"
 
 # ---- the bundled libraries -----------------------------------------------------------------------
@@ -117,11 +124,13 @@ fi
 # Tiny Shakespeare for the training runs: from the bundle (../shared does not travel), else ../shared
 DATA="$DEPS/data/tinyshakespeare.txt"
 GPT2_TOK="$DEPS/data/gpt2"
+TANG="$DEPS/data/quan_tang_shi.txt"
 if [ ! -f "$ROOT/.gpu-bundle/bundle.tar.gz" ]; then
   DATA="$ROOT/../shared/data/pretrain/tinyshakespeare.txt"
   GPT2_TOK="$ROOT/../shared/data/tokenizers/gpt2"
+  TANG="$ROOT/../shared/data/pretrain/quan_tang_shi.txt"
 fi
-export DATA GPT2_TOK
+export DATA GPT2_TOK TANG
 
 # deps: unpack the bundle and make build-gpu/deps/runtime hold links to the bundled shared
 # libraries whose soname the system's loader does not know (libgfortran for OpenBLAS, say), so
@@ -237,7 +246,7 @@ write_results() {
   } >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
   if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     cp "$RESULTS" "$OUT/" 2>/dev/null
-    cp "$FILES"/*.csv "$FILES"/*-train.md "$OUT/" 2>/dev/null
+    cp "$FILES"/*.csv "$FILES"/*-train.md "$FILES"/*.png "$FILES"/*.jsonl "$OUT/" 2>/dev/null
     tar -czf "$OUT/logs.tar.gz" -C "$W" logs 2>/dev/null
   fi
   return 0
@@ -275,6 +284,15 @@ for run in nccl nccl_zero1; do for f in model optimizer; do echo \"\$f: plain vs
 $PY $ROOT/test/dist/compare_safetensors.py $W/runs/plain/checkpoints/step_00000100/\$f.safetensors \
 $W/runs/\$run/checkpoints/step_00000100/\$f.safetensors 0 || exit 1; done; done"
 S_TRAIN_BENCH="rm -rf $W/gpt2_data $W/runs/bench_train && $G data prepare --config $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK --set 'prepare.inputs=[$DATA]' >$LOGS/gpt2_prepare.log && STEPS=\${BENCH_STEPS:-20} SEARCH=\${BENCH_SEARCH:-0} GPTCU=$G RUN_DIR=$W/runs/bench_train OUT_DIR=$FILES bash $ROOT/scripts/bench_train.sh $ROOT/configs/gpt2_124m.yaml --set data.path=$W/gpt2_data --set data.tokenizer=$GPT2_TOK"
+S_TRAIN_TANG="rm -rf $W/tang_data $W/runs/tang && $G data prepare --config $ROOT/configs/gpt2_124m.yaml --set data.path=$W/tang_data \
+--set data.tokenizer=$GPT2_TOK --set 'prepare.inputs=[$TANG]' --set prepare.text_unit=paragraph --set prepare.normalize=nfc \
+--set data.val_fraction=0.02 && $G pretrain --config $ROOT/configs/gpt2_124m.yaml --set data.path=$W/tang_data \
+--set data.tokenizer=$GPT2_TOK --set train.grad_accum_steps=1 --set train.max_steps=\${TANG_STEPS:-300} \
+--set train.lr_decay_steps=\${TANG_STEPS:-300} --set train.warmup_steps=40 --set train.eval_every=50 --set train.eval_steps=20 \
+--set train.log_every=25 --set train.checkpoint_every=0 --set run.dir=$W/runs/tang; rc=\$?; \
+cp $W/runs/tang/metrics.jsonl $FILES/tang_metrics.jsonl 2>/dev/null; \
+$PY $ROOT/scripts/plot_metrics.py $W/runs/tang --out $FILES/tang_curves.png || echo 'no plot (matplotlib?): plot tang_metrics.jsonl elsewhere'; \
+grep -h val_loss $W/runs/tang/metrics.jsonl | $PY -c \"import json,sys; print('validation loss:', ' '.join('%d:%.3f' % (r['step'], r['val_loss']) for r in map(json.loads, sys.stdin)))\"; exit \$rc"
 S_TORCH_COMPILE="PYTHONUNBUFFERED=1 $PY $ROOT/bench/torch_kernels.py --modes compile --csv $FILES/torch_compile.csv"
 
 if [ "$dry" = 1 ]; then
@@ -282,7 +300,7 @@ if [ "$dry" = 1 ]; then
   echo "CMAKE_PREFIX_PATH=$CMAKE_PREFIX_PATH"
   echo "PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TRAIN_NCCL S_TRAIN_BENCH S_TORCH_COMPILE; do
+  for s in S_ENV S_CONFIGURE S_BUILD S_TEST S_BENCH S_TORCH_EAGER S_COMPARE S_MEMCHECK S_RACECHECK S_TRAIN_GPU S_TRAIN_CPU S_TRAIN_NCCL S_TRAIN_BENCH S_TRAIN_TANG S_TORCH_COMPILE; do
     echo "$s: ${!s}"
   done
   exit 0
@@ -317,6 +335,7 @@ if [ "$built" = 1 ] || ! wanted configure; then
     record train-gpu "FAILED (no $DATA)" 0 "$S_TRAIN_GPU"
   fi
   run_stage train-bench 240 GPU "$S_TRAIN_BENCH"
+  run_stage train-tang 240 GPU "$S_TRAIN_TANG"
   run_stage torch-compile 300 GPU "$S_TORCH_COMPILE"
   [ "$HAVE_GPU" = 1 ] && wanted compare && run_stage compare-all 20 GPU "$S_COMPARE"
 else
