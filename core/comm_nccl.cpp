@@ -131,6 +131,7 @@ class NcclCommunicator : public Communicator {
     wait();
   }
   void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
+    Watch w(*this, "all_reduce (bucket start)");  // NCCL may connect to peers inside the call
     after_compute();
     GPTCU_NCCL_CHECK(ncclAllReduce(data, data, (size_t)n, nccl_type(t), nccl_op(op), comm_, stream_));
     pending_++;

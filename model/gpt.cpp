@@ -184,7 +184,11 @@ void GPT::mark(const Tensor& first_param) {
   if (!listener_ || !autograd::grad_enabled()) return;
   const int64_t at = ((const char*)first_param.raw() - (const char*)flat_params_.raw()) / (int64_t)dtype_size(dtype());
   listener_->forward_marked(at);
-  autograd::record_marker([l = listener_, at] { l->backward_reached(at); });
+  // The listener is looked up when the mark is reached: one gone by then (a tape left behind by an
+  // exception) is not called.
+  autograd::record_marker([this, at] {
+    if (listener_) listener_->backward_reached(at);
+  });
 }
 
 Tensor GPT::block(const Layer& L, const Tensor& x_in, const std::function<Tensor(const Tensor&)>& attend) {

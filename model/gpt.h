@@ -132,6 +132,7 @@ class GPT {
 
   // Marks on the tape for a listener (null: none, the default); see GradListener.
   void set_grad_listener(GradListener* listener) { listener_ = listener; }
+  GradListener* grad_listener() const { return listener_; }
 
   // Which activations block() recomputes in the backward (default: none).
   void set_recompute(Recompute recompute) { recompute_ = recompute; }

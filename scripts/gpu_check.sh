@@ -330,9 +330,10 @@ if [ "$built" = 1 ] || ! wanted configure; then
   if [ -f "$DATA" ]; then
     run_stage train-gpu 90 GPU "$S_TRAIN_GPU"
     run_stage train-cpu 90 CPU "$S_TRAIN_CPU"
-    run_stage train-nccl 90 GPU "$S_TRAIN_NCCL"
+    run_stage train-nccl 120 GPU "$S_TRAIN_NCCL"
   else
     record train-gpu "FAILED (no $DATA)" 0 "$S_TRAIN_GPU"
+    record train-nccl "FAILED (no $DATA)" 0 "$S_TRAIN_NCCL"
   fi
   run_stage train-bench 240 GPU "$S_TRAIN_BENCH"
   run_stage train-tang 240 GPU "$S_TRAIN_TANG"

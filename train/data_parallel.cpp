@@ -28,7 +28,7 @@ DataParallel::DataParallel(Communicator& comm, GPT& model, int zero_stage, doubl
 }
 
 DataParallel::~DataParallel() {
-  if (zero_ == 0 && active()) model_.set_grad_listener(nullptr);
+  if (model_.grad_listener() == this) model_.set_grad_listener(nullptr);
 }
 
 void DataParallel::broadcast_parameters() {
@@ -99,7 +99,7 @@ Tensor DataParallel::gather(const Tensor& shard) {
 Tensor DataParallel::master_weights(const AdamW& opt) {
   const Tensor mine = opt.master_weights();
   if (mine.numel() == P_) return mine;  // the whole model: no shards, or the model's own (gathered) parameters
-  return gather(mine).clone();
+  return gather(mine);  // a view into the gather buffer: the callers copy it to the host at once
 }
 
 double DataParallel::step(AdamW& opt, double lr) {

@@ -9,7 +9,7 @@
 //      all-reduce at once (Communicator::start_all_reduce) while the backward goes on through the
 //      earlier blocks. step() starts the rest (wte and wpe are final only at the very end), waits
 //      for all, and every rank applies the same full AdamW update. On a GPU the buckets are the
-//      model's gradient type (bf16 under mixed precision, as PyTorch DDP reduces them) and NCCL
+//      model's gradient type (bf16 under mixed precision: half the traffic of fp32) and NCCL
 //      reduces them on its own stream beside the compute stream;
 //   1  (ZeRO-1) the gradients are reduce-scattered: rank r receives the mean of its shard of the
 //      flat parameter vector, [r*S, min(P, (r+1)*S)) with S = ceil(P / world); its optimizer holds
@@ -70,7 +70,8 @@ class DataParallel : public GradListener {
   // The whole model's optimizer state on the host (ZeRO-1: gathered from every rank; collective).
   OptimizerState gather_optimizer_state(const AdamW& opt);
   // The whole model's fp32 parameters: opt.master_weights(), gathered from every rank when the
-  // optimizer holds a shard of them (ZeRO-1 on a bf16 GPU model; collective).
+  // optimizer holds a shard of them (ZeRO-1 on a bf16 GPU model; collective; then a view into a
+  // scratch buffer that the next collective of this object overwrites: copy it out at once).
   Tensor master_weights(const AdamW& opt);
   // Takes this rank's shard out of a whole-model optimizer state (from a checkpoint).
   void load_optimizer_state(const OptimizerState& full, AdamW& opt) const;

@@ -101,7 +101,9 @@ TrainResult run_pretrain(const Config& config, const TrainOptions& options) {
   std::ostream& log = options.log ? *options.log : std::cout;
   log << "# resolved config\n" << dump_config(config) << "\n";
   const Device device = Device::parse(config.device);
-  if (!device.is_cpu()) require_cuda(device);  // before reading any data: one line when there is no GPU
+  // Before reading any data: one line when there is no GPU. Several ranks each check the GPU they
+  // will bind (cuda:LOCAL_RANK), so that none opens a context on another rank's GPU.
+  if (!device.is_cpu()) require_cuda(dist_env().world > 1 ? Device{Device::cuda, dist_env().local_rank} : device);
   const BpeTokenizer tokenizer = run_tokenizer(config);
   const std::unique_ptr<TokenBatches> data = open_pretrain_data(config, tokenizer);
   GPTConfig gc = gpt_config(config.model, tokenizer.vocab_size());

@@ -441,6 +441,7 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
     // non-finite one ends the run, after the rows of the good steps before it are written.
     std::string failure;
     int64_t failed_step = 0;
+    const size_t queued = pending.size();
     for (size_t k = 0; k < pending.size() && failure.empty(); k++) {
       Pending& q = pending[k];
       if (!q.loss_sum.defined()) continue;
@@ -454,7 +455,8 @@ static TrainResult train_loop(const Config& config, GPT& model, Objective& objec
       pending.resize(k);
     }
     if (!failure.empty() && pending.empty()) stop_without_saving(failure, failed_step);
-    const double dt = seconds_since(interval_start);  // training time of the pending steps
+    // training time of the pending steps (after a failure: the good ones' share)
+    const double dt = seconds_since(interval_start) * (double)pending.size() / (double)queued;
     int64_t interval_tokens = 0;
     for (const Pending& q : pending) interval_tokens += q.tokens;
     const double step_seconds = dt / (double)pending.size(), tokens_per_s = interval_tokens / dt;

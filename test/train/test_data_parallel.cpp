@@ -274,6 +274,105 @@ TEST_CASE("data parallel: a tape left from an earlier forward disarms the early 
   CHECK(comm.mismatches.empty());
 }
 
+// Rank `r` of `world` among peers that hold the same gradients: a reduce-scatter's average is this
+// rank's own block, and an all-gather takes the other ranks' blocks from `refs` (the next tensor in
+// it for each all-gather: what those ranks would send, from a twin trained with plain AdamW). The
+// norm's all-reduce leaves this rank's part (the test turns clipping off).
+class PeersComm : public Communicator {
+ public:
+  PeersComm(Device dev, int rank, int world) : dev_(dev), rank_(rank), world_(world) {}
+  std::vector<Tensor> refs;  // consumed front first
+  int rank() const override { return rank_; }
+  int world() const override { return world_; }
+  Device device() const override { return dev_; }
+  std::string name() const override { return "peers"; }
+  void all_reduce(void*, int64_t, DType, ReduceOp op) override { REQUIRE(op == ReduceOp::sum); }
+  void reduce_scatter(const void* send, void* recv, int64_t n, DType t, ReduceOp op) override {
+    REQUIRE(op == ReduceOp::avg);
+    copy_bytes(recv, dev_, static_cast<const char*>(send) + (size_t)rank_ * n * dtype_size(t), dev_,
+               (size_t)n * dtype_size(t));
+  }
+  void all_gather(const void* send, void* recv, int64_t n, DType t) override {
+    const size_t es = dtype_size(t);
+    REQUIRE(send == static_cast<const char*>(recv) + (size_t)rank_ * n * es);  // in place
+    REQUIRE(!refs.empty());
+    const Tensor ref = refs.front();
+    refs.erase(refs.begin());
+    REQUIRE(ref.dtype() == t);
+    for (int k = 0; k < world_; k++) {
+      const int64_t b = std::min<int64_t>(ref.numel(), k * n), e = std::min<int64_t>(ref.numel(), (k + 1) * n);
+      if (k != rank_ && e > b)
+        copy_bytes(static_cast<char*>(recv) + (size_t)b * es, dev_, static_cast<const char*>(ref.raw()) + (size_t)b * es,
+                   ref.device(), (size_t)(e - b) * es);
+    }
+  }
+  void broadcast(void*, int64_t, DType, int) override {}
+  void barrier() override {}
+  void all_reduce_host(double*, int64_t, ReduceOp) override {}
+  [[noreturn]] void abort(const std::string& message, int) override { throw Error(message); }
+
+ private:
+  Device dev_;
+  int rank_, world_;
+};
+
+// Rank `rank` of `world` with ZeRO-1 against a twin with plain AdamW, no clipping: this rank's
+// shard (offsets from rank * S, the reduce-scatter, the shard's optimizer, the all-gather) ends
+// with the twin's bits, in the parameters, the master weights and the moments.
+void check_zero1_shard(Device dev, int rank, int world) {
+  const DeterministicMatmul deterministic;
+  const GPTConfig gc = test::small_gpt_config();
+  GPT a(gc), b(gc);
+  a.init_weights(9);
+  b.init_weights(9);
+  Tensor master_a, master_b;
+  if (!dev.is_cpu()) {
+    master_a = a.to(dev, DType::bf16);
+    master_b = b.to(dev, DType::bf16);
+  }
+  PeersComm comm(dev, rank, world);
+  DataParallel dp(comm, a, 1, 25.0);
+  const int64_t P = a.flat_parameters().numel(), S = (P + world - 1) / world;
+  REQUIRE(dp.shard_begin() == std::min<int64_t>(P, rank * S));
+  REQUIRE(dp.shard_end() == std::min<int64_t>(P, (rank + 1) * S));
+  AdamWConfig cfg;
+  cfg.grad_clip = 0;
+  AdamW opt_a(a, cfg, dp.shard_begin(), dp.shard_end()), opt_b(b, cfg);
+  if (!dev.is_cpu()) {
+    opt_a.to_device(master_a);
+    opt_b.to_device(master_b);
+  }
+  for (int step = 0; step < 3; step++) {
+    const test::TokenBatch batch = test::random_token_batch(gc, 2, 11, 90 + step);
+    for (GPT* m : {&a, &b}) {
+      m->zero_grad();
+      autograd::backward(m->loss(batch.x, batch.y));
+    }
+    opt_b.step(1e-2);
+    comm.refs = {b.flat_parameters()};
+    dp.step(opt_a, 1e-2);
+    REQUIRE(comm.refs.empty());
+    CHECK(bytes_of(a.flat_parameters()) == bytes_of(b.flat_parameters()));
+  }
+  comm.refs = {opt_b.master_weights()};
+  CHECK(bytes_of(dp.master_weights(opt_a)) == bytes_of(opt_b.master_weights()));
+  comm.refs = {opt_b.exp_avg(), opt_b.exp_avg_sq()};
+  const OptimizerState sa = dp.gather_optimizer_state(opt_a), sb = optimizer_state(opt_b);
+  CHECK(bytes_of(sa.exp_avg) == bytes_of(sb.exp_avg));
+  CHECK(bytes_of(sa.exp_avg_sq) == bytes_of(sb.exp_avg_sq));
+}
+
+TEST_CASE("ZeRO-1 as rank 1 of 2 and rank 2 of 3: the shard's update is plain AdamW's (CPU)", "[dp]") {
+  check_zero1_shard(Device{}, 1, 2);
+  check_zero1_shard(Device{}, 2, 3);
+}
+
+TEST_CASE("ZeRO-1 as rank 1 of 2 and rank 2 of 3: the shard's update is plain AdamW's (CUDA, bf16)", "[cuda][dp]") {
+  GPTCU_REQUIRE_GPU();
+  check_zero1_shard(Device::parse("cuda"), 1, 2);
+  check_zero1_shard(Device::parse("cuda"), 2, 3);
+}
+
 TEST_CASE("ZeRO-1 on one rank is the plain AdamW step, bit for bit (CPU)", "[dp]") {
   check_zero1_is_plain_adamw(Device{});
 }
