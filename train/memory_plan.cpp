@@ -80,6 +80,9 @@ MemoryPlan plan_memory(const MemoryPlanSpec& s) {
   p.gradients = flat * e;
   const int64_t shard = (flat + s.optimizer_shards - 1) / s.optimizer_shards;
   p.optimizer = shard * f * (s.master_weights ? 3 : 2);
+  // ZeRO-1's scratch (train/data_parallel.cpp): a padded copy of the gradients (shards x S) and the
+  // averaged shard, in the gradients' type
+  if (s.optimizer_shards > 1) p.optimizer += (s.optimizer_shards + 1) * shard * e;
 
   // ---- activations held after the forward (see the table above)
   int64_t layer = 0;
@@ -132,7 +135,9 @@ std::string MemoryPlan::format(int64_t budget_bytes) const {
   line("gradients", gradients, "");
   line("optimizer", optimizer,
        std::string("AdamW m, v") + (s.master_weights ? " + fp32 master weights" : "") +
-           (s.optimizer_shards > 1 ? ", 1/" + std::to_string(s.optimizer_shards) + " (ZeRO-1)" : ""));
+           (s.optimizer_shards > 1
+                ? ", 1/" + std::to_string(s.optimizer_shards) + " (ZeRO-1, + its padded gradient scratch)"
+                : ""));
   line("activations", activations,
        format_bytes((double)per_layer) + " per layer x " + std::to_string(s.model.n_layer) + ", logits " +
            format_bytes((double)logits));

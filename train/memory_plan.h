@@ -9,7 +9,8 @@
 //
 // Parts: parameters and gradients (GPT's flat buffers, padded vocabulary rows included),
 // optimizer state (AdamW's fp32 m and v, plus the fp32 master weights of a bf16 model; divided
-// over the ranks with ZeRO-1), activations (every tensor the autograd tape holds at the end of
+// over the ranks with ZeRO-1, which adds its reduce-scatter scratch: a padded copy of the
+// gradients and the averaged shard, in the gradients' type), activations (every tensor the autograd tape holds at the end of
 // the forward: per block, read from the ops' forward code; the embedding, ln_f, logits (B, T, Vp),
 // the cross-entropy's saved rows and the token ids), and the transient peak of the backward on top
 // of them (the tape frees no activation before the backward ends, so the peak is the activations

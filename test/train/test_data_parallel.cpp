@@ -20,6 +20,8 @@
 #include "core/cuda.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/memory_plan.h"
+#include "core/allocator.h"
 #include "train/data_parallel.h"
 
 using namespace gptcu;
@@ -350,7 +352,12 @@ void check_zero1_shard(Device dev, int rank, int world) {
     }
     opt_b.step(1e-2);
     comm.refs = {b.flat_parameters()};
+    const int64_t before = memory_stats(dev).current_bytes;
     dp.step(opt_a, 1e-2);
+    if (step == 0 && dev.is_cpu()) {  // the scratch the step keeps is what the memory plan counts
+      const MemoryPlan plan = plan_memory(MemoryPlanSpec{.model = gc, .optimizer_shards = world});
+      CHECK(memory_stats(dev).current_bytes - before == plan.optimizer - S * 8);  // less m and v
+    }
     REQUIRE(comm.refs.empty());
     CHECK(bytes_of(a.flat_parameters()) == bytes_of(b.flat_parameters()));
   }
