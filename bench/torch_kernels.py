@@ -37,6 +37,8 @@ missing in this PyTorch) prints one line on stderr and the rest go on.
 import argparse
 import contextlib
 import math
+import os
+import re
 import statistics
 import sys
 import time
@@ -69,27 +71,24 @@ def flash_shapes(z):
     return [(z.flash_tokens // T, z.flash_C // hs, T, hs) for hs in (64, 128) for T in z.flash_T]
 
 
-# The op list and shapes are those of kernels/bench/kernel_bench.h (kernel_bench_ops) and
-# kernel_bench.cpp: a change there needs the same change here, and the reverse.
-OPS = [
-    "peak_copy", "peak_gemm",
-    "residual_forward", "residual_backward",
-    "gelu_forward", "gelu_backward",
-    "layernorm_forward", "layernorm_backward",
-    "residual_layernorm_forward",
-    "softmax_forward", "softmax_backward",
-    "cross_entropy_forward", "cross_entropy_backward", "cross_entropy_fused",
-    "weighted_mean_forward", "weighted_mean_backward",
-    "embedding_forward", "embedding_backward",
-    "bias_backward",
-    "linear_forward", "linear_forward_gelu", "linear_backward",
-    "attention_interim_forward", "attention_interim_backward",
-    "flash_attention_forward", "flash_attention_backward", "flash_attention_fwdbwd",
-    "sum_squares", "adamw_update",
-]
-# --op names that stand for several ops (kernel_bench_group in kernel_bench.h)
-GROUPS = {"attention": ["attention_interim_forward", "attention_interim_backward", "flash_attention_forward",
-                        "flash_attention_backward", "flash_attention_fwdbwd"]}
+def bench_ops():
+    """The op list (in order) and the --op groups of `gptcu bench kernels`, read from its one
+    definition, kernels/bench/kernel_bench.h (kernel_bench_ops, kernel_bench_group)."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernels", "bench", "kernel_bench.h")
+    text = open(header).read()
+    names = re.compile(r'"([a-z0-9_]+)"')
+    ops = names.findall(text.split("kernel_bench_ops() {", 1)[1].split("return ops;", 1)[0])
+    groups = {}
+    body = text.split("kernel_bench_group(const std::string& name) {", 1)[1].split("return {};", 1)[0]
+    for name, members in re.findall(r'if \(name == "([a-z_]+)"\)\s*return \{([^}]*)\}', body):
+        groups[name] = names.findall(members)
+    if not ops or "attention" not in groups:
+        raise SystemExit(f"error: cannot read the op list from {header}")
+    return ops, groups
+
+
+# The shapes are those of kernel_bench.cpp: a change there needs the same change here.
+OPS, GROUPS = bench_ops()
 FLASH_OPS = GROUPS["attention"][2:]
 EAGER_ONLY = {"peak_copy", "peak_gemm", "adamw_update"}  # nothing for the compiler to fuse; run whatever --modes
 CSV_HEADER = "op,shape,dtype,mode,median_us,rate,unit,pct_peak"

@@ -7,6 +7,7 @@
 // are split into chunks for all_reduce and broadcast; reduce_scatter and all_gather refuse them.
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,17 @@ void divide(void* data, int64_t n, DType t, int world) {
   }
 }
 
+// Calls fn(pointer, count) over data[0, n) of type t in pieces MPI's int count can hold.
+template <typename Fn>
+void in_int_chunks(void* data, int64_t n, DType t, Fn fn) {
+  char* p = static_cast<char*>(data);
+  for (int64_t done = 0; done < n;) {
+    const int chunk = (int)std::min<int64_t>(n - done, INT_MAX / 2);
+    fn(p + done * (int64_t)dtype_size(t), chunk);
+    done += chunk;
+  }
+}
+
 void finalize_at_exit() {
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -99,13 +111,9 @@ class MpiCommunicator : public Communicator {
 
   void all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
     Watch w(*this, "all_reduce");
-    char* p = static_cast<char*>(data);
-    for (int64_t done = 0; done < n;) {
-      const int chunk = (int)std::min<int64_t>(n - done, INT_MAX / 2);
-      check_mpi(MPI_Allreduce(MPI_IN_PLACE, p + done * (int64_t)dtype_size(t), chunk, mpi_type(t), mpi_op(op), comm_),
-                "MPI_Allreduce", rank_);
-      done += chunk;
-    }
+    in_int_chunks(data, n, t, [&](char* p, int count) {
+      check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, count, mpi_type(t), mpi_op(op), comm_), "MPI_Allreduce", rank_);
+    });
     if (op == ReduceOp::avg) divide(data, n, t, world_);
   }
 
@@ -127,24 +135,17 @@ class MpiCommunicator : public Communicator {
 
   void broadcast(void* data, int64_t n, DType t, int root) override {
     Watch w(*this, "broadcast");
-    char* p = static_cast<char*>(data);
-    for (int64_t done = 0; done < n;) {
-      const int chunk = (int)std::min<int64_t>(n - done, INT_MAX / 2);
-      check_mpi(MPI_Bcast(p + done * (int64_t)dtype_size(t), chunk, mpi_type(t), root, comm_), "MPI_Bcast", rank_);
-      done += chunk;
-    }
+    in_int_chunks(data, n, t, [&](char* p, int count) {
+      check_mpi(MPI_Bcast(p, count, mpi_type(t), root, comm_), "MPI_Bcast", rank_);
+    });
   }
 
   void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
-    char* p = static_cast<char*>(data);
-    for (int64_t done = 0; done < n;) {
-      const int chunk = (int)std::min<int64_t>(n - done, INT_MAX / 2);
+    in_int_chunks(data, n, t, [&](char* p, int count) {
       MPI_Request req;
-      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, p + done * (int64_t)dtype_size(t), chunk, mpi_type(t), mpi_op(op), comm_, &req),
-                "MPI_Iallreduce", rank_);
-      pending_.push_back({req, p + done * (int64_t)dtype_size(t), chunk, t, op});
-      done += chunk;
-    }
+      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, p, count, mpi_type(t), mpi_op(op), comm_, &req), "MPI_Iallreduce", rank_);
+      pending_.push_back({req, p, count, t, op});
+    });
     // Open MPI moves non-blocking collectives on inside MPI calls: let the earlier ones progress.
     int flag = 0;
     for (Pending& q : pending_) check_mpi(MPI_Test(&q.req, &flag, MPI_STATUS_IGNORE), "MPI_Test", rank_);

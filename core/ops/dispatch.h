@@ -54,12 +54,14 @@ inline const T* opt_ptr(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// A linear layer's weight w (C, OC) (in_out layout) and optional bias (OC) against its input
-// x (..., C): checks the shapes, returns OC.
-inline int check_linear_in_out(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias) {
-  GPTCU_CHECK(w.dim() == 2 && w.size(0) == x.size(-1), op, ": input ", x.str(), " does not match weight ", w.str(),
-              " (C, OC)");
-  const int OC = (int)w.size(1);
+// A linear layer's weight w ((C, OC) in_out, (OC, C) out_in) and optional bias (OC) against its
+// input x (..., C): checks the shapes, returns OC.
+inline int check_linear(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
+                        WeightLayout layout = WeightLayout::in_out) {
+  const bool in_out = layout == WeightLayout::in_out;
+  GPTCU_CHECK(w.dim() == 2 && w.size(in_out ? 0 : 1) == x.size(-1), op, ": input ", x.str(), " does not match weight ",
+              w.str(), in_out ? " (C, OC)" : " (OC, C)");
+  const int OC = (int)w.size(in_out ? 1 : 0);
   if (bias.defined()) check_shape(bias, {OC}, op);
   return OC;
 }

@@ -18,7 +18,7 @@ namespace gptcu::ops {
 
 Tensor gelu_linear(const Tensor& pre, const Tensor& w, const Tensor& bias) {
   const Device dev = detail::op_device("gelu_linear", {&pre, &w, &bias}, true);
-  const int OC = detail::check_linear_in_out("gelu_linear", pre, w, bias);
+  const int OC = detail::check_linear("gelu_linear", pre, w, bias);
   const int C = (int)pre.size(-1);
   const int N = (int)(pre.numel() / C);
   const int64_t n = pre.numel();

@@ -22,7 +22,7 @@ namespace gptcu::ops {
 Tensor layernorm_linear(const Tensor& x, const Tensor& ln_w, const Tensor& ln_b, const Tensor& w,
                         const Tensor& bias, float eps) {
   const Device dev = detail::op_device("layernorm_linear", {&x, &ln_w, &ln_b, &w, &bias}, true);
-  const int OC = detail::check_linear_in_out("layernorm_linear", x, w, bias);
+  const int OC = detail::check_linear("layernorm_linear", x, w, bias);
   const int C = (int)x.size(-1);
   const int N = (int)(x.numel() / C);
   check_shape(ln_w, {C}, "layernorm_linear: layernorm weight");

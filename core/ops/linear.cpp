@@ -6,12 +6,8 @@ namespace gptcu::ops {
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, WeightLayout layout) {
   const Device dev = detail::op_device("linear", {&x, &w, &bias}, true);
-  GPTCU_CHECK(w.dim() == 2, "linear: weight must be 2-D, got ", w.str());
+  const int OC = detail::check_linear("linear", x, w, bias, layout);
   const int C = (int)x.size(-1);
-  const int OC = (int)(layout == WeightLayout::in_out ? w.size(1) : w.size(0));
-  const int wC = (int)(layout == WeightLayout::in_out ? w.size(0) : w.size(1));
-  GPTCU_CHECK(wC == C, "linear: input ", x.str(), " does not match weight ", w.str());
-  if (bias.defined()) check_shape(bias, {OC}, "linear bias");
   const int N = (int)(x.numel() / C);
   Shape out_shape = x.shape();
   out_shape.back() = OC;

@@ -45,7 +45,7 @@ struct KernelBenchUsageError : std::invalid_argument {
 
 // Every op the benchmark knows, in the order it runs them. "peak_copy" and "peak_gemm" are the
 // two ceilings; they always run (the percentages need them) but may be named to run only them.
-// (bench/torch_kernels.py's OPS is the same list: keep the two in step.)
+// (bench/torch_kernels.py reads this list and kernel_bench_group's from this file: keep their form.)
 inline const std::vector<std::string>& kernel_bench_ops() {
   static const std::vector<std::string> ops = {
       "peak_copy",          "peak_gemm",

@@ -28,12 +28,29 @@ using namespace gptcu;
 
 namespace {
 
-class RecordingComm : public Communicator {
+// What the fake communicators below share: a fixed place in a fixed world on one device, no-op
+// host reductions, barrier and broadcast, and an abort that throws.
+class FakeComm : public Communicator {
+ public:
+  FakeComm(Device dev, int rank, int world) : dev_(dev), rank_(rank), world_(world) {}
+  int rank() const override { return rank_; }
+  int world() const override { return world_; }
+  Device device() const override { return dev_; }
+  void broadcast(void*, int64_t, DType, int) override {}
+  void barrier() override {}
+  void all_reduce_host(double*, int64_t, ReduceOp) override {}
+  [[noreturn]] void abort(const std::string& message, int) override { throw Error(message); }
+
+ protected:
+  Device dev_;
+  int rank_, world_;
+};
+
+class RecordingComm : public FakeComm {
  public:
   // Buckets are pieces of model's flat gradients; a GPU model's are copied on the compute stream,
   // i.e. as they are at that point of the queued work, which is what NCCL's stream waits for.
-  // world 1: reduce_scatter and all_gather copy (the one rank's block is everything)
-  explicit RecordingComm(GPT& model, int world = 2) : model_(model), world_(world) {}
+  explicit RecordingComm(GPT& model) : FakeComm(model.device(), 0, 2), model_(model) {}
   struct Bucket {
     int64_t begin, n;
     Tensor at_start;
@@ -44,24 +61,10 @@ class RecordingComm : public Communicator {
   int finished = 0;
   std::vector<std::string> mismatches;  // buckets written after their all-reduce started
 
-  int rank() const override { return 0; }
-  int world() const override { return world_; }
-  Device device() const override { return model_.device(); }
   std::string name() const override { return "recording"; }
-  void all_reduce(void*, int64_t, DType, ReduceOp) override { REQUIRE(world_ == 1); }
-  void reduce_scatter(const void* send, void* recv, int64_t n, DType t, ReduceOp op) override {
-    REQUIRE(world_ == 1);
-    REQUIRE(op == ReduceOp::avg);
-    copy_bytes(recv, device(), send, device(), (size_t)n * dtype_size(t));
-  }
-  void all_gather(const void* send, void* recv, int64_t n, DType t) override {
-    REQUIRE(world_ == 1);
-    if (send != recv) copy_bytes(recv, device(), send, device(), (size_t)n * dtype_size(t));
-  }
-  void broadcast(void*, int64_t, DType, int) override {}
-  void barrier() override {}
-  void all_reduce_host(double*, int64_t, ReduceOp) override {}
-  [[noreturn]] void abort(const std::string& message, int) override { throw Error(message); }
+  void all_reduce(void*, int64_t, DType, ReduceOp) override {}
+  void reduce_scatter(const void*, void*, int64_t, DType, ReduceOp) override { FAIL("reduce_scatter"); }
+  void all_gather(const void*, void*, int64_t, DType) override { FAIL("all_gather"); }
 
   void start_all_reduce(void* data, int64_t n, DType t, ReduceOp op) override {
     const Tensor grads = model_.flat_gradients();
@@ -86,7 +89,6 @@ class RecordingComm : public Communicator {
 
  private:
   GPT& model_;
-  int world_;
 };
 
 // Two models given the same batches must get the same gradient bits: no split-K matmul (whose
@@ -102,47 +104,6 @@ std::vector<char> bytes_of(const Tensor& t) {
   const Tensor h = t.to(Device{});
   const char* p = static_cast<const char*>(h.raw());
   return std::vector<char>(p, p + h.nbytes());
-}
-
-// Two identical models given the same gradients for 3 steps: one steps through DataParallel with
-// ZeRO-1 on a one-rank communicator (the padded buffers, the reduce-scatter, the shard's optimizer,
-// the all-gather; on a GPU the shard-aware fused AdamW and the device-side norm), the other with
-// plain AdamW. Parameters, norms, master weights and moments: the same bits.
-void check_zero1_is_plain_adamw(Device dev) {
-  const DeterministicMatmul deterministic;
-  const GPTConfig gc = test::small_gpt_config();
-  GPT a(gc), b(gc);
-  a.init_weights(7);
-  b.init_weights(7);
-  Tensor master_a, master_b;
-  if (!dev.is_cpu()) {
-    master_a = a.to(dev, DType::bf16);
-    master_b = b.to(dev, DType::bf16);
-  }
-  RecordingComm comm(a, 1);
-  DataParallel dp(comm, a, 1, 25.0);
-  REQUIRE(dp.active());
-  AdamW opt_a(a, AdamWConfig{}, dp.shard_begin(), dp.shard_end()), opt_b(b, AdamWConfig{});
-  if (!dev.is_cpu()) {
-    opt_a.to_device(master_a);
-    opt_b.to_device(master_b);
-  }
-  for (int step = 0; step < 3; step++) {
-    const test::TokenBatch batch = test::random_token_batch(gc, 2, 11, 50 + step);
-    for (GPT* m : {&a, &b}) {
-      m->zero_grad();
-      autograd::backward(m->loss(batch.x, batch.y), 4.0f);  // a norm above the clip of 1
-    }
-    const double norm_a = dp.step(opt_a, 1e-2), norm_b = opt_b.step(1e-2);
-    CHECK(norm_a == norm_b);
-    CHECK(norm_a > 1.0);
-  }
-  CHECK(bytes_of(a.flat_parameters()) == bytes_of(b.flat_parameters()));
-  CHECK(bytes_of(dp.master_weights(opt_a)) == bytes_of(opt_b.master_weights()));
-  const OptimizerState sa = dp.gather_optimizer_state(opt_a), sb = optimizer_state(opt_b);
-  CHECK(sa.steps == sb.steps);
-  CHECK(bytes_of(sa.exp_avg) == bytes_of(sb.exp_avg));
-  CHECK(bytes_of(sa.exp_avg_sq) == bytes_of(sb.exp_avg_sq));
 }
 
 struct Run {
@@ -279,14 +240,11 @@ TEST_CASE("data parallel: a tape left from an earlier forward disarms the early 
 // Rank `r` of `world` among peers that hold the same gradients: a reduce-scatter's average is this
 // rank's own block, and an all-gather takes the other ranks' blocks from `refs` (the next tensor in
 // it for each all-gather: what those ranks would send, from a twin trained with plain AdamW). The
-// norm's all-reduce leaves this rank's part (the test turns clipping off).
-class PeersComm : public Communicator {
+// norm's all-reduce leaves this rank's part (with several ranks the test turns clipping off).
+class PeersComm : public FakeComm {
  public:
-  PeersComm(Device dev, int rank, int world) : dev_(dev), rank_(rank), world_(world) {}
+  using FakeComm::FakeComm;
   std::vector<Tensor> refs;  // consumed front first
-  int rank() const override { return rank_; }
-  int world() const override { return world_; }
-  Device device() const override { return dev_; }
   std::string name() const override { return "peers"; }
   void all_reduce(void*, int64_t, DType, ReduceOp op) override { REQUIRE(op == ReduceOp::sum); }
   void reduce_scatter(const void* send, void* recv, int64_t n, DType t, ReduceOp op) override {
@@ -308,19 +266,14 @@ class PeersComm : public Communicator {
                    ref.device(), (size_t)(e - b) * es);
     }
   }
-  void broadcast(void*, int64_t, DType, int) override {}
-  void barrier() override {}
-  void all_reduce_host(double*, int64_t, ReduceOp) override {}
-  [[noreturn]] void abort(const std::string& message, int) override { throw Error(message); }
-
- private:
-  Device dev_;
-  int rank_, world_;
 };
 
-// Rank `rank` of `world` with ZeRO-1 against a twin with plain AdamW, no clipping: this rank's
-// shard (offsets from rank * S, the reduce-scatter, the shard's optimizer, the all-gather) ends
-// with the twin's bits, in the parameters, the master weights and the moments.
+// Rank `rank` of `world` with ZeRO-1 against a twin with plain AdamW for 3 steps: this rank's shard
+// (offsets from rank * S, the padded buffers, the reduce-scatter, the shard's optimizer -- on a GPU
+// the shard-aware fused AdamW and the device-side norm --, the all-gather) ends with the twin's
+// bits, in the parameters, the master weights and the moments. With one rank the shard is the
+// whole model, so the norm is the twin's too and clipping stays on (a norm above the clip of 1);
+// with several the fake norm all-reduce leaves a partial norm, so clipping is off.
 void check_zero1_shard(Device dev, int rank, int world) {
   const DeterministicMatmul deterministic;
   const GPTConfig gc = test::small_gpt_config();
@@ -338,7 +291,7 @@ void check_zero1_shard(Device dev, int rank, int world) {
   REQUIRE(dp.shard_begin() == std::min<int64_t>(P, rank * S));
   REQUIRE(dp.shard_end() == std::min<int64_t>(P, (rank + 1) * S));
   AdamWConfig cfg;
-  cfg.grad_clip = 0;
+  if (world > 1) cfg.grad_clip = 0;
   AdamW opt_a(a, cfg, dp.shard_begin(), dp.shard_end()), opt_b(b, cfg);
   if (!dev.is_cpu()) {
     opt_a.to_device(master_a);
@@ -348,13 +301,17 @@ void check_zero1_shard(Device dev, int rank, int world) {
     const test::TokenBatch batch = test::random_token_batch(gc, 2, 11, 90 + step);
     for (GPT* m : {&a, &b}) {
       m->zero_grad();
-      autograd::backward(m->loss(batch.x, batch.y));
+      autograd::backward(m->loss(batch.x, batch.y), 4.0f);
     }
-    opt_b.step(1e-2);
+    const double norm_b = opt_b.step(1e-2);
     comm.refs = {b.flat_parameters()};
     const int64_t before = memory_stats(dev).current_bytes;
-    dp.step(opt_a, 1e-2);
-    if (step == 0 && dev.is_cpu()) {  // the scratch the step keeps is what the memory plan counts
+    const double norm_a = dp.step(opt_a, 1e-2);
+    if (world == 1) {
+      CHECK(norm_a == norm_b);
+      CHECK(norm_a > 1.0);
+    }
+    if (step == 0 && dev.is_cpu() && world > 1) {  // the scratch the step keeps is what the memory plan counts
       const MemoryPlan plan = plan_memory(MemoryPlanSpec{.model = gc, .optimizer_shards = world});
       CHECK(memory_stats(dev).current_bytes - before == plan.optimizer - S * 8);  // less m and v
     }
@@ -365,28 +322,23 @@ void check_zero1_shard(Device dev, int rank, int world) {
   CHECK(bytes_of(dp.master_weights(opt_a)) == bytes_of(opt_b.master_weights()));
   comm.refs = {opt_b.exp_avg(), opt_b.exp_avg_sq()};
   const OptimizerState sa = dp.gather_optimizer_state(opt_a), sb = optimizer_state(opt_b);
+  CHECK(sa.steps == sb.steps);
   CHECK(bytes_of(sa.exp_avg) == bytes_of(sb.exp_avg));
   CHECK(bytes_of(sa.exp_avg_sq) == bytes_of(sb.exp_avg_sq));
 }
 
-TEST_CASE("ZeRO-1 as rank 1 of 2 and rank 2 of 3: the shard's update is plain AdamW's (CPU)", "[dp]") {
+TEST_CASE("ZeRO-1 as rank 0 of 1, 1 of 2 and 2 of 3: the shard's update is plain AdamW's (CPU)", "[dp]") {
+  check_zero1_shard(Device{}, 0, 1);
   check_zero1_shard(Device{}, 1, 2);
   check_zero1_shard(Device{}, 2, 3);
 }
 
-TEST_CASE("ZeRO-1 as rank 1 of 2 and rank 2 of 3: the shard's update is plain AdamW's (CUDA, bf16)", "[cuda][dp]") {
+TEST_CASE("ZeRO-1 as rank 0 of 1, 1 of 2 and 2 of 3: the shard's update is plain AdamW's (CUDA, bf16)",
+          "[cuda][dp]") {
   GPTCU_REQUIRE_GPU();
+  check_zero1_shard(Device::parse("cuda"), 0, 1);
   check_zero1_shard(Device::parse("cuda"), 1, 2);
   check_zero1_shard(Device::parse("cuda"), 2, 3);
-}
-
-TEST_CASE("ZeRO-1 on one rank is the plain AdamW step, bit for bit (CPU)", "[dp]") {
-  check_zero1_is_plain_adamw(Device{});
-}
-
-TEST_CASE("ZeRO-1 on one rank is the plain AdamW step, bit for bit (CUDA, bf16)", "[cuda][dp]") {
-  GPTCU_REQUIRE_GPU();
-  check_zero1_is_plain_adamw(Device::parse("cuda"));
 }
 
 TEST_CASE("AdamW on CUDA: two ranges with the global norm make the whole model's step", "[cuda][adamw]") {
